@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""CDK entry point: validate every environment's config once, then compose its stacks.
+
+`cdk synth` synthesizes all environments in config/; `cdk synth -c env=dev` only dev.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.data_stack import DataStack
+from stacks.jobs_stack import JobsStack
+from stacks.nag import acknowledge_findings
+from tailor import naming
+from tailor.catalog import load_catalog
+from tailor.config import load_environments
+from tailor.errors import UserError
+from tailor.plan import build_plan, write_plan
+from tailor.preflight import check_datasets
+
+ROOT = Path(__file__).resolve().parent
+
+
+def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None, only: str | None = None) -> cdk.App:
+    catalog = load_catalog(root / "catalog" / "models.yaml")
+    environments = load_environments(config_dir or root / "config", catalog, base_dir=root, only=only)
+    plans = [build_plan(env, check_datasets(env)) for env in environments]
+    default_account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    for env, plan in zip(environments, plans):
+        target = cdk.Environment(account=env.account or default_account, region=env.region)
+        tags = {**env.tags, "managed-by": "tailor", "environment": env.name}
+        data = DataStack(app, naming.stack_name(env.name, "Data"), env_config=env, env=target, termination_protection=env.retain_data, description=f"Tailor {env.name}: data, keys and notifications (stateful)")
+        jobs = JobsStack(app, naming.stack_name(env.name, "Jobs"), env_config=env, shared=data.shared, env=target, description=f"Tailor {env.name}: customization jobs and completion tracking")
+        jobs.add_stack_dependency(data)
+        for stack in (data, jobs):
+            for key, value in tags.items():
+                cdk.Tags.of(stack).add(key, value)
+            acknowledge_findings(stack)
+        write_plan(plan, Path(app.outdir))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        build_app(app, only=app.node.try_get_context("env"))
+    except UserError as exc:
+        print(f"Configuration errors ({len(exc.problems)}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    try:
+        app.synth()
+    except RuntimeError as exc:
+        if "ValidationFailed" not in str(exc):
+            raise
+        print(f"cdk-nag found unacknowledged findings (listed above); report: {Path(app.outdir) / 'validation-report.json'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The stateful core: a rotating KMS key, training-data, output and access-log buckets."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cdk_constructs.secure_bucket import SecureBucket
+
+
+class DataStorage(Construct):
+    def __init__(self, scope: Construct, id_: str, *, environment: str, retain: bool) -> None:
+        super().__init__(scope, id_)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"Tailor {environment}: training data, outputs, custom models, notifications and logs",
+            enable_key_rotation=True,
+            rotation_period=Duration.days(365),
+            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            pending_window=Duration.days(30),
+        )
+        # S3 server access logs cannot be delivered to an SSE-KMS bucket, so this one uses SSE-S3.
+        self.access_log_bucket = SecureBucket(self, "AccessLogs", retain=retain).bucket
+        self.data_bucket = SecureBucket(self, "TrainingData", retain=retain, key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="training-data/").bucket
+        self.output_bucket = SecureBucket(self, "Output", retain=retain, key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="output/").bucket

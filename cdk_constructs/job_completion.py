@@ -1,0 +1,55 @@
+"""Completion tracking: job state-change events plus a scheduled reconciliation, both into one handler."""
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cdk_constructs.nag import acknowledge_wildcard_resource
+from cdk_constructs.tailor_function import TailorFunction
+from tailor import naming
+
+TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
+
+
+class JobCompletion(Construct):
+    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.handler = TailorFunction(
+            self, "Handler", handler="functions.job_completion.handler", key=key, timeout=Duration.minutes(5),
+            description=f"Tailor {environment}: records job outcomes and notifies",
+            environment={"TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic_arn},
+        )
+        self.function = self.handler.function
+        prefix = naming.job_record_prefix(environment).strip("/")
+        jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+        records = stack.format_arn(service="ssm", resource="parameter", resource_name=prefix + "/*")
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="ReadJobs", actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="ListRecords", actions=["ssm:GetParametersByPath"], resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=prefix)]))
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="WriteRecords", actions=["ssm:PutParameter"], resources=[records]))
+        acknowledge_wildcard_resource(self.handler.role, jobs, "Job ARNs end in a service-generated id; read-only Get on this account's and Region's jobs.")
+        acknowledge_wildcard_resource(self.handler.role, records, "The job records of this environment only: one SSM parameter per job key under its own path.")
+        target = targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6))
+        # `jobStatus`, not `status`: a pattern on detail.status silently never matches (bedrock.md D).
+        self.state_change_rule = events.Rule(
+            self,
+            "JobStateChange",
+            description=f"Tailor {environment}: customization jobs reaching a final state",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=["Model Customization Job State Change"],
+                detail={"jobStatus": TERMINAL_STATUSES, "jobName": [{"prefix": f"{naming.PROJECT}-{environment}-"}]},
+            ),
+            targets=[target],
+        )
+        self.reconcile_rule = events.Rule(
+            self,
+            "Reconcile",
+            description=f"Tailor {environment}: re-checks unfinished jobs in case an event was lost",
+            schedule=events.Schedule.rate(reconcile_every),
+            targets=[target],
+        )

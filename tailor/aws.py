@@ -1,0 +1,42 @@
+"""The one place boto3 clients are made: lazily, cached per process, with an explicit retry policy.
+
+Standard mode retries throttling and 5xx with capped exponential backoff. Worst case per call:
+5 attempts x 30 s read timeout + backoff (< 60 s) = about 3.5 minutes, below every handler's timeout.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 30
+
+
+@functools.lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries=dict(RETRY_CONFIG), connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S, user_agent_extra="tailor")
+    return boto3.client(service, config=config)
+
+
+class Clients:
+    """What a handler needs, resolved on first use; tests pass their own object with the same attributes."""
+
+    @property
+    def bedrock(self) -> Any:
+        return client("bedrock")
+
+    @property
+    def ssm(self) -> Any:
+        return client("ssm")
+
+    @property
+    def s3(self) -> Any:
+        return client("s3")
+
+    @property
+    def sns(self) -> Any:
+        return client("sns")

@@ -1,0 +1,307 @@
+"""The model catalog (catalog/models.yaml) as frozen, validated objects.
+
+The catalog is data a user edits, so it is validated like a config: every mistake is reported with
+its path and what is allowed, and nothing downstream ever sees a half-valid entry.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from tailor import schema
+from tailor.datasets.rules import FORMATS, DatasetRules
+from tailor.errors import Problems, show
+from tailor.yamlio import load_yaml
+
+CUSTOMIZATION_TYPES = ("fine_tuning", "continued_pre_training", "distillation", "reinforcement_fine_tuning")
+API_CUSTOMIZATION_TYPE = {
+    "fine_tuning": "FINE_TUNING",
+    "continued_pre_training": "CONTINUED_PRE_TRAINING",
+    "distillation": "DISTILLATION",
+    "reinforcement_fine_tuning": "REINFORCEMENT_FINE_TUNING",
+}
+HYPERPARAMETER_STYLES = ("string_map", "rft_typed")
+HYPERPARAMETER_TYPES = ("int", "float", "enum")
+INVOCATIONS = ("on_demand", "inference_profile")
+REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "models.yaml"
+
+_DATASET_COMMON = ("format", "chars_per_token", "max_tokens_per_record", "single_turn_only", "reserved_words", "allow_images", "image_formats")
+_DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    name: str
+    type: str
+    minimum: float | None = None
+    maximum: float | None = None
+    default: Any = None
+    choices: tuple[str, ...] = ()
+
+    def allowed_text(self) -> str:
+        if self.type == "enum":
+            return "one of " + ", ".join(self.choices)
+        kind = "a whole number" if self.type == "int" else "a number"
+        return f"{kind} from {_num(self.minimum)} to {_num(self.maximum)}"
+
+    def check(self, value: Any) -> str | None:
+        """None when `value` is acceptable, else what is wrong, naming what is allowed."""
+        if self.type == "enum":
+            ok = isinstance(value, str) and value in self.choices
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            ok = False
+        elif self.type == "int" and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            ok = False
+        else:
+            ok = math.isfinite(value) and self.minimum <= value <= self.maximum  # type: ignore[operator]
+        return None if ok else f"is {show(value)}; allowed: {self.allowed_text()}"
+
+    def normalise(self, value: Any) -> Any:
+        return int(value) if self.type == "int" else (float(value) if self.type == "float" else value)
+
+
+@dataclass(frozen=True)
+class Price:
+    usd: float
+    unit: str
+    source: str
+    as_of: str
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Customization:
+    type: str
+    regions: tuple[str, ...]
+    hyperparameter_style: str
+    hyperparameters: Mapping[str, Hyperparameter]
+    training_rules: DatasetRules
+    validation_rules: DatasetRules | None  # None: the model takes no validation set
+
+    @property
+    def api_type(self) -> str:
+        return API_CUSTOMIZATION_TYPE[self.type]
+
+
+@dataclass(frozen=True)
+class Model:
+    model_id: str
+    name: str
+    provider: str
+    foundation_model_id: str
+    status: str
+    on_demand_regions: tuple[str, ...]
+    provisioned_throughput: bool
+    prices: Mapping[str, Price]
+    customizations: Mapping[str, Customization]
+
+
+@dataclass(frozen=True)
+class InferenceProfile:
+    profile_id: str
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Teacher:
+    model_id: str
+    students: tuple[str, ...]
+    regions: tuple[str, ...]
+    invocation: tuple[str, ...]
+    inference_profiles: Mapping[str, InferenceProfile]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    source: str
+    models: Mapping[str, Model]
+    teachers: Mapping[str, Teacher]
+    regions: tuple[str, ...] = field(default=())
+
+    def teachers_for(self, student: str, region: str) -> tuple[str, ...]:
+        return tuple(t.model_id for t in self.teachers.values() if student in t.students and region in t.regions)
+
+
+def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
+    display = _display(path)
+    raw = load_yaml(path, display=display)
+    problems = Problems(display)
+    catalog = parse_catalog(raw, problems, display)
+    problems.raise_if_any()
+    return catalog
+
+
+def parse_catalog(raw: Any, problems: Problems, display: str) -> Catalog:
+    top = schema.mapping(problems, "", raw, required=("version", "models", "teachers"), optional=("x-shared",))
+    schema.integer(problems, "version", top.get("version"), minimum=1, maximum=1)
+    models: dict[str, Model] = {}
+    for model_id, entry in schema.entries(problems, "models", top.get("models")).items():
+        model = _parse_model(problems, f"models.{model_id}", str(model_id), entry)
+        if model is not None:
+            models[model.model_id] = model
+    teachers: dict[str, Teacher] = {}
+    for teacher_id, entry in schema.entries(problems, "teachers", top.get("teachers")).items():
+        teacher = _parse_teacher(problems, f"teachers.{teacher_id}", str(teacher_id), entry, models)
+        if teacher is not None:
+            teachers[teacher.model_id] = teacher
+    regions = sorted({r for m in models.values() for c in m.customizations.values() for r in c.regions})
+    return Catalog(display, MappingProxyType(models), MappingProxyType(teachers), tuple(regions))
+
+
+def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Model | None:
+    before = len(problems)
+    entry = schema.mapping(
+        problems, path, entry,
+        required=("name", "provider", "foundation_model_id", "status", "on_demand_regions", "provisioned_throughput", "customizations"),
+        optional=("prices",),
+    )
+    name = schema.string(problems, f"{path}.name", entry.get("name"))
+    provider = schema.string(problems, f"{path}.provider", entry.get("provider"))
+    fm_id = schema.string(problems, f"{path}.foundation_model_id", entry.get("foundation_model_id"))
+    status = schema.string(problems, f"{path}.status", entry.get("status"), choices=("current", "legacy"))
+    on_demand = schema.string_list(problems, f"{path}.on_demand_regions", entry.get("on_demand_regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+    pt = schema.boolean(problems, f"{path}.provisioned_throughput", entry.get("provisioned_throughput"), False)
+    prices = {}
+    for price_name, price in schema.entries(problems, f"{path}.prices", entry.get("prices")).items():
+        parsed = _parse_price(problems, f"{path}.prices.{price_name}", price)
+        if parsed:
+            prices[str(price_name)] = parsed
+    customizations = {}
+    for ctype, spec in schema.mapping(problems, f"{path}.customizations", entry.get("customizations"), optional=CUSTOMIZATION_TYPES).items():
+        parsed = _parse_customization(problems, f"{path}.customizations.{ctype}", ctype, spec)
+        if parsed:
+            customizations[ctype] = parsed
+    if len(problems) > before:
+        return None
+    return Model(model_id, name, provider, fm_id, status, on_demand, pt, MappingProxyType(prices), MappingProxyType(customizations))  # type: ignore[arg-type]
+
+
+def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
+    entry = schema.mapping(problems, path, entry, required=("usd", "unit", "source", "as_of", "confirmed"))
+    usd = schema.number(problems, f"{path}.usd", entry.get("usd"), minimum=0)
+    unit = schema.string(problems, f"{path}.unit", entry.get("unit"))
+    source = schema.string(problems, f"{path}.source", entry.get("source"))
+    as_of = schema.string(problems, f"{path}.as_of", entry.get("as_of"), pattern=r"\d{4}-\d{2}-\d{2}", allowed_text="a date as YYYY-MM-DD (quote it)")
+    confirmed = schema.boolean(problems, f"{path}.confirmed", entry.get("confirmed"), False)
+    if None in (usd, unit, source, as_of):
+        return None
+    return Price(float(usd), unit, source, as_of, confirmed)  # type: ignore[arg-type]
+
+
+def _parse_customization(problems: Problems, path: str, ctype: str, entry: Any) -> Customization | None:
+    before = len(problems)
+    entry = schema.mapping(problems, path, entry, required=("regions", "hyperparameter_style", "hyperparameters", "dataset"))
+    regions = schema.string_list(problems, f"{path}.regions", entry.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+    style = schema.string(problems, f"{path}.hyperparameter_style", entry.get("hyperparameter_style"), choices=HYPERPARAMETER_STYLES)
+    if style == "rft_typed" and ctype != "reinforcement_fine_tuning":
+        problems.add(f"{path}.hyperparameter_style", "rft_typed is only for reinforcement_fine_tuning; allowed here: string_map")
+    hps = {}
+    for hp_name, hp in schema.entries(problems, f"{path}.hyperparameters", entry.get("hyperparameters")).items():
+        parsed = _parse_hyperparameter(problems, f"{path}.hyperparameters.{hp_name}", str(hp_name), hp)
+        if parsed:
+            hps[str(hp_name)] = parsed
+    training, validation = _parse_dataset(problems, f"{path}.dataset", entry.get("dataset"))
+    if len(problems) > before or training is None:
+        return None
+    return Customization(ctype, regions, style, MappingProxyType(hps), training, validation)  # type: ignore[arg-type]
+
+
+def _parse_hyperparameter(problems: Problems, path: str, name: str, entry: Any) -> Hyperparameter | None:
+    before = len(problems)
+    entry = schema.mapping(problems, path, entry, required=("type",), optional=("min", "max", "default", "choices"))
+    hp_type = schema.string(problems, f"{path}.type", entry.get("type"), choices=HYPERPARAMETER_TYPES)
+    if hp_type == "enum":
+        choices = schema.string_list(problems, f"{path}.choices", entry.get("choices"))
+        if not choices:
+            problems.add(f"{path}.choices", "an enum needs a non-empty list of choices")
+        spec = Hyperparameter(name, "enum", choices=choices)
+    elif hp_type in ("int", "float"):
+        lo = schema.number(problems, f"{path}.min", entry.get("min"))
+        hi = schema.number(problems, f"{path}.max", entry.get("max"))
+        if lo is None or hi is None:
+            problems.add(path, f"a {hp_type} hyperparameter needs numeric min and max")
+            return None
+        if lo > hi:
+            problems.add(path, f"min {lo} is above max {hi}")
+        spec = Hyperparameter(name, hp_type, float(lo), float(hi))
+    else:
+        return None
+    default = entry.get("default")
+    if default is not None:
+        message = spec.check(default)
+        if message:
+            problems.add(f"{path}.default", message)
+        else:
+            spec = Hyperparameter(spec.name, spec.type, spec.minimum, spec.maximum, spec.normalise(default), spec.choices)
+    return None if len(problems) > before else spec
+
+
+def _parse_dataset(problems: Problems, path: str, entry: Any) -> tuple[DatasetRules | None, DatasetRules | None]:
+    entry = schema.mapping(problems, path, entry, required=("format", "training", "validation"), optional=_DATASET_COMMON[1:])
+    schema.string(problems, f"{path}.format", entry.get("format"), choices=FORMATS)
+    common = {key: entry[key] for key in _DATASET_COMMON if key in entry}
+    for key in ("reserved_words", "image_formats"):
+        if key in common:
+            common[key] = schema.string_list(problems, f"{path}.{key}", common[key])
+    training = _rules(problems, f"{path}.training", common, entry.get("training"))
+    validation = None if entry.get("validation") is None else _rules(problems, f"{path}.validation", common, entry.get("validation"))
+    return training, validation
+
+
+def _rules(problems: Problems, path: str, common: dict, role: Any) -> DatasetRules | None:
+    role = schema.mapping(problems, path, role, optional=_DATASET_ROLE)
+    for key in _DATASET_ROLE:
+        schema.integer(problems, f"{path}.{key}", role.get(key), minimum=0)
+    try:
+        return DatasetRules(**common, **role)
+    except (TypeError, ValueError) as exc:
+        problems.add(path, f"invalid dataset rules: {exc}")
+        return None
+
+
+def _parse_teacher(problems: Problems, path: str, teacher_id: str, entry: Any, models: Mapping[str, Model]) -> Teacher | None:
+    before = len(problems)
+    entry = schema.mapping(problems, path, entry, required=("students", "regions", "invocation", "inference_profiles"))
+    students = schema.string_list(problems, f"{path}.students", entry.get("students"))
+    for index, student in enumerate(students):
+        model = models.get(student)
+        if model is None:
+            problems.add(f"{path}.students[{index}]", f"{show(student)} is not a model in this catalog")
+        elif "distillation" not in model.customizations:
+            problems.add(f"{path}.students[{index}]", f"{student} has no distillation customization in this catalog")
+    regions = schema.string_list(problems, f"{path}.regions", entry.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+    invocation = schema.string_list(problems, f"{path}.invocation", entry.get("invocation"), choices=INVOCATIONS)
+    if not invocation:
+        problems.add(f"{path}.invocation", f"needs at least one of {', '.join(INVOCATIONS)}")
+    profiles = {}
+    for region, profile in schema.entries(problems, f"{path}.inference_profiles", entry.get("inference_profiles")).items():
+        ppath = f"{path}.inference_profiles.{region}"
+        profile = schema.mapping(problems, ppath, profile, required=("id", "regions"))
+        pid = schema.string(problems, f"{ppath}.id", profile.get("id"))
+        pregions = schema.string_list(problems, f"{ppath}.regions", profile.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+        if pid:
+            profiles[str(region)] = InferenceProfile(pid, pregions)
+    if "inference_profile" in invocation:
+        for region in regions:
+            if region not in profiles:
+                problems.add(f"{path}.inference_profiles", f"invocation includes inference_profile but no profile is given for {region}")
+    if len(problems) > before:
+        return None
+    return Teacher(teacher_id, students, regions, invocation, MappingProxyType(profiles))
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:g}"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

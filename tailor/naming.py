@@ -1,0 +1,62 @@
+"""Deterministic names shared by synth-time code and the Lambda handlers.
+
+Every physical name is a pure function of the config, so a re-delivered request finds what the first
+delivery created instead of creating a second one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+PROJECT = "tailor"
+# Environment and job keys become parts of Bedrock names: customModelName allows `([0-9a-zA-Z][_-]?){1,63}`
+# (no dots, no two separators in a row) and jobName <= 63 characters.
+KEY_PATTERN = r"[a-z0-9]+(-[a-z0-9]+)*"
+KEY_PATTERN_TEXT = "lower-case letters and digits in words joined by single hyphens, e.g. support-bot"
+MAX_ENV_LEN = 12
+MAX_JOB_KEY_LEN = 32
+HASH_LEN = 8
+BEDROCK_NAME_MAX = 63
+
+
+def settings_hash(settings: Any) -> str:
+    """Short hash of the effective settings; a change in any of them means a new job."""
+    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LEN]
+
+
+def job_name(environment: str, job_key: str, digest: str) -> str:
+    name = f"{PROJECT}-{environment}-{job_key}-{digest}"
+    if len(name) > BEDROCK_NAME_MAX:  # config validation bounds the parts; this guards the arithmetic
+        raise ValueError(f"job name {name!r} exceeds {BEDROCK_NAME_MAX} characters")
+    return name
+
+
+def client_request_token(name: str) -> str:
+    """Idempotency token for a named Bedrock create call.
+
+    The token must match `[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?`; a hash keeps it valid whatever the name.
+    """
+    return hashlib.sha256(f"{PROJECT}|{name}".encode()).hexdigest()
+
+
+def stack_name(environment: str, part: str) -> str:
+    return f"Tailor-{environment}-{part}"
+
+
+def job_record_prefix(environment: str) -> str:
+    return f"/{PROJECT}/{environment}/jobs/"
+
+
+def job_record_name(environment: str, job_key: str) -> str:
+    return f"{job_record_prefix(environment)}{job_key}"
+
+
+def dataset_key(environment: str, job_key: str, role: str, sha256: str, filename: str) -> str:
+    """Content-addressed S3 key: new content, new key, so a job never reads data changed under it."""
+    return f"datasets/{environment}/{job_key}/{role}/{sha256[:16]}/{filename}"
+
+
+def output_prefix(environment: str, job_key: str) -> str:
+    return f"jobs/{environment}/{job_key}/"

@@ -1,0 +1,66 @@
+"""The job record in SSM Parameter Store: /tailor/<env>/jobs/<key>, a JSON document per job key."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+TERMINAL = ("Completed", "Failed", "Stopped")
+MAX_FAILURE_MESSAGE = 1500  # keeps the record under the 4 KB standard-parameter limit
+
+
+def started(environment: str, job_key: str, job_name: str, job_arn: str, when: datetime) -> dict[str, Any]:
+    return {
+        "environment": environment, "jobKey": job_key, "jobName": job_name, "jobArn": job_arn,
+        "status": "InProgress", "customModelArn": None, "trainingLoss": None, "validationLoss": None,
+        "failureMessage": None, "creationTime": _iso(when), "endTime": None, "updatedAt": _iso(when),
+    }
+
+
+def get(ssm: Any, name: str) -> dict[str, Any] | None:
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ParameterNotFound":
+            return None
+        raise
+    return _decode(value)
+
+
+def put(ssm: Any, name: str, record: dict[str, Any]) -> None:
+    body = dict(record)
+    if body.get("failureMessage"):
+        body["failureMessage"] = body["failureMessage"][:MAX_FAILURE_MESSAGE]
+    ssm.put_parameter(Name=name, Value=json.dumps(body, sort_keys=True), Type="String", Overwrite=True, Tier="Standard")
+
+
+def delete(ssm: Any, name: str) -> None:
+    try:
+        ssm.delete_parameter(Name=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+
+
+def all_records(ssm: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=prefix.rstrip("/"), Recursive=False):
+        for parameter in page["Parameters"]:
+            record = _decode(parameter["Value"])
+            if record is not None:
+                yield parameter["Name"], record
+
+
+def _decode(value: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return None  # not ours (or hand-edited): ignored rather than crashing every pass
+    return record if isinstance(record, dict) else None
+
+
+def _iso(when: datetime | str | None) -> str | None:
+    if when is None or isinstance(when, str):
+        return when
+    return when.isoformat()

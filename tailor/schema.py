@@ -1,0 +1,116 @@
+"""Small helpers to check user-written mappings: each check records a Problem and returns a safe value."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from tailor.errors import Problems, show
+
+Missing = object()
+
+
+def join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def mapping(problems: Problems, path: str, value: Any, *, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict:
+    """Checks `value` is a mapping with string keys, has every required key and no unknown key."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        problems.add(path, f"must be a mapping, got {type(value).__name__} {show(value)}")
+        return {}
+    required, optional = tuple(required), tuple(optional)
+    allowed = required + optional
+    for key in value:
+        if key not in allowed:
+            problems.add(join(path, key), f"unknown key; allowed here: {', '.join(allowed) or '(none)'}")
+    for key in required:
+        if key not in value:
+            problems.add(join(path, key), "is required")
+    return value
+
+
+def entries(problems: Problems, path: str, value: Any) -> dict:
+    """A mapping whose keys are names the user chooses (model ids, job keys): only its type is checked."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(path, f"must be a mapping, got {type(value).__name__} {show(value)}")
+        return {}
+    return value
+
+
+def string(problems: Problems, path: str, value: Any, *, pattern: str | None = None, allowed_text: str = "", max_len: int | None = None, choices: Iterable[str] | None = None) -> str | None:
+    if value is Missing or value is None:
+        return None
+    if not isinstance(value, str):
+        problems.add(path, f"must be a string, got {type(value).__name__} {show(value)}")
+        return None
+    if choices is not None:
+        choices = tuple(choices)
+        if value not in choices:
+            problems.add(path, f"is {show(value)}; allowed: {', '.join(choices)}")
+            return None
+    if max_len is not None and len(value) > max_len:
+        problems.add(path, f"is {len(value)} characters; at most {max_len} allowed")
+        return None
+    if pattern is not None and not re.fullmatch(pattern, value):
+        problems.add(path, f"is {show(value)}; allowed: {allowed_text or 'pattern ' + pattern}")
+        return None
+    return value
+
+
+def boolean(problems: Problems, path: str, value: Any, default: bool) -> bool:
+    if value is Missing or value is None:
+        return default
+    if not isinstance(value, bool):
+        problems.add(path, f"must be true or false, got {show(value)}")
+        return default
+    return value
+
+
+def integer(problems: Problems, path: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    if value is Missing or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add(path, f"must be a whole number, got {show(value)}")
+        return None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        problems.add(path, f"is {value}; allowed: {_range_text(minimum, maximum)}")
+        return None
+    return value
+
+
+def number(problems: Problems, path: str, value: Any, *, minimum: float | None = None, maximum: float | None = None) -> float | None:
+    if value is Missing or value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.add(path, f"must be a number, got {show(value)}")
+        return None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        problems.add(path, f"is {value}; allowed: {_range_text(minimum, maximum)}")
+        return None
+    return value
+
+
+def string_list(problems: Problems, path: str, value: Any, **string_checks: Any) -> tuple[str, ...]:
+    if value is Missing or value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add(path, f"must be a list, got {type(value).__name__} {show(value)}")
+        return ()
+    out = []
+    for index, item in enumerate(value):
+        checked = string(problems, f"{path}[{index}]", item, **string_checks)
+        if checked is not None:
+            out.append(checked)
+    return tuple(out)
+
+
+def _range_text(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{minimum} to {maximum}"
+    if minimum is not None:
+        return f"at least {minimum}"
+    return f"at most {maximum}"
