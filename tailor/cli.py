@@ -1,0 +1,101 @@
+"""`tailor`: validate a dataset or print an environment's plan, without running the CDK.
+
+Exit codes: 0 fine, 1 invalid data or config, 2 usage error (bad arguments, unknown model or type).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tailor.catalog import CUSTOMIZATION_TYPES, DEFAULT_CATALOG, load_catalog
+from tailor.errors import UserError
+
+ROOT = Path.cwd()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tailor", description="Amazon Bedrock model customization as code.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser("validate", help="check a JSONL dataset against a base model's rules")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--base-model", required=True, help="catalog model id, e.g. amazon.nova-micro-v1:0:128k")
+    validate.add_argument("--type", required=True, choices=CUSTOMIZATION_TYPES, dest="ctype")
+    validate.add_argument("--role", choices=("training", "validation"), default="training")
+    validate.add_argument("--max-errors", type=_positive, default=20)
+    validate.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    plan = commands.add_parser("plan", help="print the plan of one or all environments")
+    plan.add_argument("env", nargs="?", help="environment name (config/<env>.yaml); default: all")
+    plan.add_argument("--from-dir", type=Path, help="render plan-*.json files written by `cdk synth` instead")
+    plan.add_argument("--config-dir", type=Path, default=ROOT / "config")
+    plan.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    args = parser.parse_args(argv)
+    try:
+        return _validate(args) if args.command == "validate" else _plan(args)
+    except UserError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from tailor.datasets import validate_path
+
+    catalog = load_catalog(args.catalog)
+    model = catalog.models.get(args.base_model)
+    if model is None:
+        return _usage(f"unknown --base-model {args.base_model!r}; catalog models: {', '.join(sorted(catalog.models))}")
+    customization = model.customizations.get(args.ctype)
+    if customization is None:
+        return _usage(f"{args.base_model} does not support --type {args.ctype}; it supports: {', '.join(model.customizations)}")
+    rules = customization.training_rules if args.role == "training" else customization.validation_rules
+    if rules is None:
+        return _usage(f"{args.base_model} takes no validation set for {args.ctype}")
+    if not args.file.is_file():
+        return _usage(f"{args.file}: no such file")
+    report = validate_path(args.file, rules, max_errors=args.max_errors, source=str(args.file))
+    for line in report.render():
+        print(line, file=sys.stderr if not report.ok else sys.stdout)
+    verdict = "valid" if report.ok else f"INVALID ({report.error_count} error{'s' if report.error_count != 1 else ''})"
+    print(f"{args.file}: {verdict}: {report.records:,} records, ~{report.total_estimated_tokens:,} tokens, format {rules.format} for {args.base_model} ({args.ctype}, {args.role})")
+    return 0 if report.ok else 1
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from tailor.plan import render
+
+    if args.from_dir is not None:
+        files = sorted(args.from_dir.glob(f"plan-{args.env or '*'}.json"))
+        if not files:
+            return _usage(f"no plan-*.json in {args.from_dir}; run `make synth` first")
+        plans = [json.loads(f.read_text()) for f in files]
+    else:
+        from tailor.config import load_environments
+        from tailor.plan import build_plan
+        from tailor.preflight import check_datasets
+
+        catalog = load_catalog(args.catalog)
+        environments = load_environments(args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env)
+        plans = [build_plan(env, check_datasets(env)) for env in environments]
+    print("\n\n".join(render(p) for p in plans))
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"tailor: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
