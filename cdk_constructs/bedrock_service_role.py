@@ -45,7 +45,7 @@ class BedrockServiceRole(Construct):
             description=f"Tailor {environment}: assumed by Amazon Bedrock model customization jobs",
             assumed_by=iam.ServicePrincipal(
                 "bedrock.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}, "ArnLike": {"aws:SourceArn": job_arns}},
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": job_arns}},
             ),
         )
         output_prefix = f"jobs/{environment}/*"
@@ -58,7 +58,7 @@ class BedrockServiceRole(Construct):
                 sid="UseKeyThroughS3AndBedrock",
                 actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"],
                 resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": [f"s3.{Aws.REGION}.amazonaws.com", f"bedrock.{Aws.REGION}.amazonaws.com"]}},
+                conditions={"StringEquals": {"kms:ViaService": [f"s3.{stack.region}.amazonaws.com", f"bedrock.{stack.region}.amazonaws.com"]}},
             ),
         ]
         if external_inputs:
