@@ -1,0 +1,58 @@
+"""Reinforcement fine-tuning prompts for Nova 2 Lite (bedrock.md B, docs:rft-prepare-data).
+
+OpenAI chat-completion style: {"messages": [{"role": "system"|"user"|"assistant", "content": str}, ...],
+"reference_answer": <any JSON>, ...}. Extra top-level keys are allowed: they reach the grader as metadata.
+"""
+from __future__ import annotations
+
+from .common import (ERROR, WARNING, Checker, Problems, Record, Scan, field_kind, kind, quoted, reserved, show,
+                     text_problem, tokens)
+from .rules import DatasetRules
+
+_ROLES = ("system", "user", "assistant")
+
+
+def make(rules: DatasetRules) -> Checker:
+    words = rules.reserved_words
+    cpt = rules.chars_per_token
+
+    def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
+        messages = rec.get("messages")
+        if type(messages) is not list or not messages:
+            out.append((ERROR, f'messages is {field_kind(rec, "messages")}; '
+                               'expected a non-empty array of {"role": ..., "content": "..."}'))
+            return 0
+        chars = 0
+        users = 0
+        for i, message in enumerate(messages):
+            if type(message) is not dict:
+                out.append((ERROR, f'messages[{i}] is {kind(message)}; expected {{"role": ..., "content": "..."}}'))
+                continue
+            role = message.get("role")
+            if role == "user":
+                users += 1
+            elif role == "system":
+                if i:
+                    out.append((ERROR, f'messages[{i}] has role "system"; a system message may only come first'))
+            elif role != "assistant":
+                what = f"is {show(role)}" if "role" in message else "is missing"
+                out.append((ERROR, f"messages[{i}].role {what}; allowed: {quoted(_ROLES)}"))
+            content = message.get("content")
+            if type(content) is str and content:
+                chars += len(content)
+                if scan is not None and (word := scan(content)):
+                    out.append((ERROR, reserved(f"messages[{i}].content", word, words)))
+            elif "content" not in message:
+                out.append((ERROR, f"messages[{i}] has no content; expected a non-empty string"))
+            else:
+                out.append((ERROR, text_problem(f"messages[{i}].content", content)))
+        if not users:
+            out.append((ERROR, 'messages has no "user" message; at least one is required'))
+        if rec.get("reference_answer") is None:
+            # the reward function usually compares against it; a custom grader may not need it
+            out.append((WARNING, f'reference_answer is {field_kind(rec, "reference_answer")}; '
+                                 "most graders compare the response against it"))
+        # reference_answer goes to the grader, not the model, so it isn't counted as tokens
+        return tokens(chars, cpt)
+
+    return check
