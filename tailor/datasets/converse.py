@@ -143,7 +143,8 @@ def _odd_item(path: str, item: object, role: object, line: int, out: Problems, m
         out.append((ERROR, f'{path} is {kind(item)}; expected one of {allowed} such as {{"text": "..."}}'))
         return 0
     if len(item) > 1:
-        out.append((ERROR, f"{path} has keys {quoted(item)}; an item has exactly one of {allowed}"))
+        keys = ", ".join(show(key) for key in item)
+        out.append((ERROR, f"{path} has keys {keys}; an item has exactly one of {allowed}"))
         return 0
     ((key, value),) = item.items()
     if key == "text":

@@ -23,7 +23,8 @@ ERROR_BUDGET = 100_000
 
 
 def _reject_constant(name: str) -> Any:
-    # Python's json reads NaN and Infinity; strict JSON readers, like the service's, don't.
+    # NaN and Infinity are not JSON (RFC 8259): Python reads them, most other readers (the service's too,
+    # presumably) reject them.
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -122,7 +123,7 @@ def _scan(reader: LineReader, rules: DatasetRules, check: Checker, found: Collec
             try:
                 tokens = check(rec, out, scan, line)
             except Exception as exc:  # a checker bug must not hide the rest of the report
-                out.append((ERROR, f"record not checked: validator error {type(exc).__name__}: {exc}"))
+                out.append((ERROR, f"record not checked: validator error {type(exc).__name__}: {str(exc)[:200]}"))
                 tokens = 0
             if out and flush(line, out):
                 continue

@@ -561,13 +561,44 @@ class BedrockDouble:
         uid = f"tailor-bedrock-double-{id(self)}"
         events = meta.events
         events.register_first("before-parameter-build.bedrock", self._on_parameter_build, unique_id=f"{uid}-params")
+        removed: list[tuple[str, Any]] = []
         if via == "send":
+            removed = self._remove_foreign_send_handlers(events)
             events.register("before-send.bedrock", self._on_before_send, unique_id=f"{uid}-send")
         else:
             events.register("before-call.bedrock", self._on_before_call, unique_id=f"{uid}-call")
-        client._tailor_bedrock_double = (self, via)
+        client._tailor_bedrock_double = (self, via, removed)
         self._clients.append(client)
         return client
+
+    @staticmethod
+    def _send_handlers(events: Any) -> list:
+        emitter = getattr(events, "_emitter", events)
+        trie = getattr(emitter, "_handlers", None)
+        if trie is None:  # pragma: no cover - botocore internals changed
+            raise DoubleError("cannot inspect this client's before-send handlers; use attach(client, via='call')")
+        return list(trie.prefix_search("before-send.bedrock.ListCustomModels"))
+
+    def _remove_foreign_send_handlers(self, events: Any) -> list[tuple[str, Any]]:
+        """Every ``before-send`` handler runs (botocore's emit does not stop at the
+        first answer), so another responder on this client would also process
+        each request: moto's ``mock_aws`` registers one on every client and
+        would raise NotImplementedError for PT operations, or create moto-side
+        jobs.  Remove such handlers from this client only (restored by
+        ``detach``); fail if one cannot be removed."""
+        removed = []
+        for handler in self._send_handlers(events):
+            for event_name in ("before-send", "before-send.bedrock"):
+                events.unregister(event_name, handler)
+                if handler not in self._send_handlers(events):
+                    removed.append((event_name, handler))
+                    break
+            else:
+                raise DoubleError(
+                    f"another before-send handler ({handler!r}) is registered on this client and could not be "
+                    "removed; it would also see every request. Use attach(client, via='call')."
+                )
+        return removed
 
     def detach(self, client: Any) -> None:
         attached = getattr(client, "_tailor_bedrock_double", None)
@@ -578,6 +609,8 @@ class BedrockDouble:
         events.unregister("before-parameter-build.bedrock", unique_id=f"{uid}-params")
         events.unregister("before-send.bedrock", unique_id=f"{uid}-send")
         events.unregister("before-call.bedrock", unique_id=f"{uid}-call")
+        for event_name, handler in attached[2]:
+            events.register(event_name, handler)
         client._tailor_bedrock_double = None
         self._clients.remove(client)
 

@@ -1,8 +1,9 @@
 """Validate Amazon Bedrock requests and responses against botocore's service model.
 
 botocore's client-side validation (``ParamValidator``) checks required members,
-Python types, union exclusivity and ``min`` lengths only.  It does not check
-``max`` lengths, numeric ranges, enums or ``pattern`` regexes: a 64-character
+Python types (``True`` passes as an integer), union exclusivity, ``min``
+lengths and numeric ``min`` values only.  It does not check ``max`` lengths or
+values, enums or ``pattern`` regexes: a 64-character
 ``jobName`` or a ``clientRequestToken`` containing ``:`` reaches the wire and
 is rejected by AWS with a ``ValidationException``.  This module closes that gap
 for tests, for requests (API parameters as passed to boto3, before
@@ -789,7 +790,7 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
         pattern = meta.get("pattern")
         if pattern is not None:
             compiled = compile_pattern(pattern)
-            if False:
+            if not compiled.fullmatch(value):
                 bad(
                     "pattern",
                     f"{shown} does not fully match pattern {pattern!r}",

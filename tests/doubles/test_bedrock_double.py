@@ -204,7 +204,9 @@ def test_create_and_get_job_keeps_every_field(client, double):
     assert got["jobArn"] == arn and got["status"] == "InProgress"
     assert got["customizationConfig"] == req["customizationConfig"]
     assert got["vpcConfig"] == req["vpcConfig"]
-    assert got["trainingDataConfig"] == {"invocationLogsConfig": {"usePromptResponse": False, "invocationLogSource": {"s3Uri": "s3://tailor-logs/inv/"}}} or got["trainingDataConfig"] == req["trainingDataConfig"]
+    assert got["trainingDataConfig"] == req["trainingDataConfig"]
+    assert got["validationDataConfig"] == req["validationDataConfig"]
+    assert got["hyperParameters"] == req["hyperParameters"]
     assert got["outputModelKmsKeyArn"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{kms_id}"
     assert got["baseModelArn"] == f"arn:aws:bedrock:{REGION}::foundation-model/{NOVA}"
     assert got["clientRequestToken"] == "token-0001"
@@ -225,6 +227,40 @@ def test_base_model_as_arn_and_unknown_base_model(client):
     # Given a base model id without the context suffix (not customizable) / Then ValidationException
     with pytest.raises(client.exceptions.ValidationException, match="does not support customization"):
         client.create_model_customization_job(**job_request(jobName="j2", customModelName="m2", clientRequestToken="t2", baseModelIdentifier="amazon.nova-micro-v1:0"))
+
+
+def test_customizing_a_custom_model(client, double):
+    # Given a completed custom model
+    source = create_completed_model(client, double)
+    # When it is the base of a new job (by ARN)
+    arn = client.create_model_customization_job(
+        **job_request(jobName="tailor-ft-2", customModelName="tailor-model-2", clientRequestToken="t2", baseModelIdentifier=source)
+    )["jobArn"]
+    # Then the job ARN and baseModelArn use the underlying foundation model, the new model records its source
+    assert f":model-customization-job/{NOVA}/" in arn
+    assert client.get_model_customization_job(jobIdentifier=arn)["baseModelArn"].endswith(f"foundation-model/{NOVA}")
+    double.finish_job(arn)
+    assert client.get_custom_model(modelIdentifier="tailor-model-2")["baseModelArn"] == source
+    # And a source model used by a running job cannot be deleted
+    client.create_model_customization_job(**job_request(jobName="tailor-ft-3", customModelName="m3", clientRequestToken="t3", baseModelIdentifier=source))
+    with pytest.raises(client.exceptions.ConflictException):
+        client.delete_custom_model(modelIdentifier=source)
+
+
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        ({"customizationType": "DISTILLATION"}, "requires customizationConfig.distillationConfig"),
+        ({"customizationConfig": {"rftConfig": {}}}, "requires customizationType REINFORCEMENT_FINE_TUNING"),
+        ({"trainingDataConfig": {}}, "needs s3Uri or invocationLogsConfig"),
+        ({"baseModelIdentifier": "no-such-custom-model"}, "not found"),
+    ],
+)
+def test_job_semantic_checks(client, double, overrides, match):
+    # Given a schema-valid request that is semantically wrong / Then it is refused and no job exists
+    with pytest.raises(ClientError, match=match):
+        client.create_model_customization_job(**job_request(**overrides))
+    assert double.jobs == {}
 
 
 def test_idempotent_create_returns_same_arn(client, double):
