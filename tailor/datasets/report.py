@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .common import ERROR, WARNING, Problems
+from .common import ERROR, Problems
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,13 @@ class Collector:
             kept = self.warnings
         if len(kept) < self._max:
             kept.append(Finding(self.source, line, message, severity))
-        elif line is None and self._max:
-            # file-level findings (counts, size, early stop) come last and matter most: they displace a line's
-            kept[-1] = Finding(self.source, line, message, severity)
+        elif line is None:
+            # file-level findings (size, counts, early stop) come last and matter most: they displace a line's
+            for i in range(len(kept) - 1, -1, -1):
+                if kept[i].line is not None:
+                    del kept[i]
+                    kept.append(Finding(self.source, line, message, severity))
+                    break
 
     def flush(self, line: int, out: Problems) -> bool:
         """Record a checker's problems for one line and clear them; True if any was an error."""

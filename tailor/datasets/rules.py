@@ -1,6 +1,6 @@
 """What a dataset file must look like: its record format and its limits.
 
-Facts come from /work/shared/reference/bedrock.md section B; the catalog picks the values per model.
+Facts come from the shared reference notes (bedrock.md section B); the catalog picks the values per model.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class DatasetRules:
     max_tokens_per_record: int | None = None
     max_bytes: int | None = None
     chars_per_token: float = 6.0  # Bedrock docs: "about 6 characters per token"
-    single_turn_only: bool = False
+    single_turn_only: bool = False  # distillation to Anthropic/Llama students: one user turn, optional answer
     # Nova matches them case-sensitively as far as its docs say; AWS's own sample validator (amazon-nova-samples
     # nova_ft_dataset_validator.py) lower-cases both sides. UNCONFIRMED which the service does: list the
     # case variants here if you want the stricter check.

@@ -32,7 +32,10 @@ How it plugs in (``attach(client, via="send")``, the default)
    a REST-JSON HTTP response (status, ``x-amzn-ErrorType`` header, JSON body).
    botocore's real parser turns it into the result dict or a ``ClientError``
    (so ``client.exceptions.ResourceNotFoundException`` catches it), and
-   botocore's real retry handler sees it.
+   botocore's real retry handler sees it.  botocore calls EVERY before-send
+   handler, so ``attach`` removes other before-send responders from this one
+   client (moto's ``mock_aws`` catch-all would otherwise also process the
+   request and raise NotImplementedError for PT calls); ``detach`` restores them.
 
 Retries (checked with botocore 1.44.8): ``botocore.stub.Stubber`` answers on
 ``before-call``, which short-circuits ``Endpoint.make_request``; the retry
@@ -958,6 +961,14 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Control API (for tests)
     # ------------------------------------------------------------------
+    def tick(self) -> None:
+        """Apply the time-driven transitions due at ``clock()`` now.
+
+        They are otherwise applied at the start of each API call, so after
+        ``clock.advance`` the inspection dicts lag until the next call or tick."""
+        with self._lock:
+            self._tick()
+
     def settle(self) -> list[tuple[str, str, str]]:
         """Finish every pending transition now; return ``[(arn, old, new), ...]``.
 

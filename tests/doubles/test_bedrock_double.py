@@ -337,6 +337,9 @@ def test_job_stop_lifecycle(client, double, clock):
     clock.advance(seconds=59)
     assert client.get_model_customization_job(jobIdentifier=arn)["status"] == "Stopping"
     clock.advance(seconds=1)
+    assert double.jobs[arn].status == "Stopping"  # inspection lags until the next call or tick()
+    double.tick()
+    assert double.jobs[arn].status == "Stopped"
     got = client.get_model_customization_job(jobIdentifier=arn)
     assert got["status"] == "Stopped" and got["endTime"] == clock()
     assert got["statusDetails"]["validationDetails"]["status"] == "Stopped"
@@ -802,3 +805,24 @@ def test_job_concurrency_quota(clock):
     client.create_model_customization_job(**job_request())
     with pytest.raises(client.exceptions.ServiceQuotaExceededException):
         client.create_model_customization_job(**job_request(jobName="ft-2", customModelName="m-2", clientRequestToken="t-2"))
+
+
+# ======================================================================== coexistence with moto
+
+
+def test_send_mode_under_moto_mock_aws(double):
+    # Given moto's mock_aws, which registers a catch-all before-send handler on every new client
+    from moto import mock_aws
+
+    with mock_aws():
+        client = double.attach(make_client())
+        # When Bedrock operations moto lacks (PT) or has (jobs) are called
+        pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA)["provisionedModelArn"]
+        client.create_model_customization_job(**job_request())
+        # Then only the double answered (moto raised no NotImplementedError and saw no job)
+        assert pt in double.throughputs and len(double.jobs) == 1
+        moto_client = make_client()
+        assert moto_client.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []
+        # And detach gives the client back to moto
+        double.detach(client)
+        assert client.list_model_customization_jobs()["modelCustomizationJobSummaries"] == []

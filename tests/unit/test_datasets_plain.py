@@ -30,7 +30,8 @@ def test_valid_prompt_completion_records_pass_with_token_estimate():
 
 
 @pytest.mark.parametrize(("record", "expected"), [
-    ({"prompt": "q"}, 'train.jsonl:2: missing required key "completion"; a record is {"prompt": "...", "completion": "..."}'),
+    ({"prompt": "q"},
+     'train.jsonl:2: missing required key "completion"; a record is {"prompt": "...", "completion": "..."}'),
     ({"prompt": "", "completion": "a"}, "train.jsonl:2: prompt is empty; it must be non-empty text"),
     ({"prompt": 3, "completion": "a"}, "train.jsonl:2: prompt is a number; expected a non-empty string"),
     ({"prompt": "q", "completion": ["a"]}, "train.jsonl:2: completion is an array; expected a non-empty string"),

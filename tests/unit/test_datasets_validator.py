@@ -113,6 +113,7 @@ def test_utf8_bom_is_accepted_with_a_warning():
     (b"\x00\x01\x02", "invalid JSON at column 1: expecting value; each line must be one JSON object"),
     (b'{"prompt": "a\x00", "completion": "b"}', "invalid JSON at column 14: invalid control character;"),
     (b'{"prompt": NaN, "completion": "a"}', "invalid JSON: NaN is not valid JSON"),
+    (b'{"prompt": "q", "completion": "a", "w": -Infinity}', "invalid JSON: -Infinity is not valid JSON"),
     (b'{"prompt": "a", "completion": "b"} {}', "invalid JSON at column 36: extra data;"),
     (b'["prompt", "completion"]', "line is an array; each line must be one JSON object"),
     (b'"just a string"', "line is a string; each line must be one JSON object"),
@@ -368,3 +369,17 @@ def test_warnings_do_not_invalidate_a_record_or_its_tokens():
 
     # Then its tokens count
     assert report.ok and report.warning_count == 1 and report.total_estimated_tokens == 2
+
+
+def test_file_level_findings_survive_truncation():
+    # Given more line errors than max_errors, and a file over both max_bytes and max_records
+    line = b"junk\n"
+    rules = DatasetRules("prompt_completion", max_bytes=len(line) * 30, max_records=2)
+
+    # When validated keeping 5 errors
+    report = run(line * 40, rules, max_errors=5)
+
+    # Then both file-level findings are kept, after the first line errors
+    assert [f.line for f in report.errors] == [1, 2, 3, None, None]
+    assert "size limit" in report.errors[3].message and "at most 2 allowed" in report.errors[4].message
+    assert report.error_count == 32
