@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from tailor import naming, schema
 from tailor.catalog import CUSTOMIZATION_TYPES, Catalog, Customization, Model
 from tailor.errors import Problem, Problems, UserError, show
+from tailor.serving_config import Policy, Serving, named, parse_policy, parse_serve, parse_throughputs
 from tailor.yamlio import load_yaml
 
 S3_URI = r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]/.+"
@@ -21,7 +22,7 @@ TAG_TEXT = r"[a-zA-Z0-9\s._:/=+@-]*"
 MAX_VALIDATION_SETS = 10
 JOB_KEYS = (
     "type", "base_model", "training_data", "validation_data", "hyperparameters", "revision", "teacher_model",
-    "teacher_max_response_length", "invocation_logs", "grader", "vpc", "tags", "retain_custom_model", "description",
+    "teacher_max_response_length", "invocation_logs", "grader", "vpc", "tags", "retain_custom_model", "description", "serve",
 )
 
 
@@ -77,6 +78,7 @@ class Job:
     tags: Mapping[str, str]
     retain_custom_model: bool
     description: str | None
+    serve: Serving | None = None
     settings_digest: str = ""
     name: str = ""
 
@@ -97,7 +99,14 @@ class Environment:
     retain_custom_models: bool
     encrypt_custom_models: bool
     reconcile_every_minutes: int
+    policy: Policy = Policy()
     jobs: Mapping[str, Job] = field(default_factory=dict)
+    throughputs: Mapping[str, Serving] = field(default_factory=dict)
+
+    @property
+    def servings(self) -> tuple[Serving, ...]:
+        """Everything this environment serves: job `serve` blocks, then `throughputs` entries."""
+        return tuple(j.serve for j in self.jobs.values() if j.serve) + tuple(self.throughputs.values())
 
 
 def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environment:
@@ -135,7 +144,7 @@ def parse_environment(raw: Any, problems: Problems, catalog: Catalog, *, expecte
     top = schema.mapping(
         problems, "", raw,
         required=("environment", "region", "jobs"),
-        optional=("account", "tags", "notifications", "retention", "encrypt_custom_models", "reconcile_every_minutes", "vpc"),
+        optional=("account", "tags", "notifications", "retention", "encrypt_custom_models", "reconcile_every_minutes", "vpc", "policy", "throughputs"),
     )
     name = schema.string(problems, "environment", top.get("environment"), pattern=naming.KEY_PATTERN, allowed_text=naming.KEY_PATTERN_TEXT, max_len=naming.MAX_ENV_LEN)
     if name is not None and name != expected_name:
@@ -155,7 +164,9 @@ def parse_environment(raw: Any, problems: Problems, catalog: Catalog, *, expecte
     retain_data = schema.string(problems, "retention.data", retention.get("data", "retain"), choices=("retain", "destroy")) != "destroy"
     retain_models = schema.string(problems, "retention.custom_models", retention.get("custom_models", "retain"), choices=("retain", "delete")) != "delete"
     encrypt = schema.boolean(problems, "encrypt_custom_models", top.get("encrypt_custom_models"), True)
-    reconcile = schema.integer(problems, "reconcile_every_minutes", top.get("reconcile_every_minutes", 15), minimum=5, maximum=1440) or 15
+    # The reconciler is the backstop that bounds how long an expired throughput can outlive a lost schedule.
+    reconcile = schema.integer(problems, "reconcile_every_minutes", top.get("reconcile_every_minutes", 5), minimum=1, maximum=60) or 5
+    policy = parse_policy(problems, top.get("policy"))
     default_vpc = _vpc(problems, "vpc", top.get("vpc"))
     jobs: dict[str, Job] = {}
     raw_jobs = top.get("jobs")
@@ -163,15 +174,17 @@ def parse_environment(raw: Any, problems: Problems, catalog: Catalog, *, expecte
         problems.add("jobs", f"must be a mapping of job key to job, got {type(raw_jobs).__name__}")
         raw_jobs = {}
     for key, raw_job in (raw_jobs or {}).items():
-        job = _job(problems, f"jobs.{key}", key, raw_job, catalog, region, default_vpc, retain_models, encrypt, base_dir)
+        job = _job(problems, f"jobs.{key}", key, raw_job, catalog, region, default_vpc, retain_models, encrypt, base_dir, policy)
         if job is not None and name is not None:
             jobs[job.key] = _named(job, name, encrypt)
+    throughputs = parse_throughputs(problems, top.get("throughputs"), catalog=catalog, jobs=jobs, region=region, account=account, policy=policy)
     if problems or name is None or region is None:
         return None
-    return Environment(name, source, account, region, tags, emails, retain_data, retain_models, encrypt, reconcile, MappingProxyType(jobs))
+    throughputs = {k: named(t, name, jobs[t.model.value].name if t.model.kind == "job" else None) for k, t in throughputs.items()}
+    return Environment(name, source, account, region, tags, emails, retain_data, retain_models, encrypt, reconcile, policy, MappingProxyType(jobs), MappingProxyType(throughputs))
 
 
-def _job(problems: Problems, path: str, key: Any, raw: Any, catalog: Catalog, region: str | None, default_vpc: Vpc | None, retain_models: bool, encrypt: bool, base_dir: Path) -> Job | None:
+def _job(problems: Problems, path: str, key: Any, raw: Any, catalog: Catalog, region: str | None, default_vpc: Vpc | None, retain_models: bool, encrypt: bool, base_dir: Path, policy: Policy) -> Job | None:
     before = len(problems)
     if not isinstance(key, str) or not re.fullmatch(naming.KEY_PATTERN, key) or len(key) > naming.MAX_JOB_KEY_LEN:
         problems.add(path, f"job key {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most {naming.MAX_JOB_KEY_LEN} characters")
@@ -213,17 +226,20 @@ def _job(problems: Problems, path: str, key: Any, raw: Any, catalog: Catalog, re
     tags = _tags(problems, f"{path}.tags", job.get("tags"))
     retain = schema.boolean(problems, f"{path}.retain_custom_model", job.get("retain_custom_model"), retain_models)
     description = schema.string(problems, f"{path}.description", job.get("description"), max_len=200)
+    serve = parse_serve(problems, f"{path}.serve", job["serve"], job_key=key, job_model=model, region=region, policy=policy) if job.get("serve") is not None else None
     if len(problems) > before:
         return None
     return Job(
         key, ctype, model, customization, training, validation, MappingProxyType(hyperparameters), frozenset(user_keys),  # type: ignore[arg-type]
-        revision, teacher, profile, profile_regions, max_len, logs, grader, vpc, tags, retain, description,
+        revision, teacher, profile, profile_regions, max_len, logs, grader, vpc, tags, retain, description, serve,
     )
 
 
 def _named(job: Job, environment: str, encrypt: bool) -> Job:
     digest = naming.settings_hash(effective_settings(job, environment, encrypt))
-    return _replace(job, settings_digest=digest, name=naming.job_name(environment, job.key, digest))
+    name = naming.job_name(environment, job.key, digest)
+    serve = named(job.serve, environment, name) if job.serve else None
+    return _replace(job, settings_digest=digest, name=name, serve=serve)
 
 
 def effective_settings(job: Job, environment: str, encrypt: bool) -> dict:

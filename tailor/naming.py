@@ -41,6 +41,32 @@ def client_request_token(name: str) -> str:
     return hashlib.sha256(f"{PROJECT}|{name}".encode()).hexdigest()
 
 
+def serving_name(environment: str, key: str, digest: str) -> str:
+    """Provisioned Throughput and deployment names allow `([0-9a-zA-Z][_-]?){1,63}`: keys keep single hyphens."""
+    return job_name(environment, key, digest)
+
+
+def serving_record_prefix(environment: str) -> str:
+    return f"/{PROJECT}/{environment}/serving/"
+
+
+def serving_record_name(environment: str, key: str) -> str:
+    return f"{serving_record_prefix(environment)}{key}"
+
+
+def schedule_group(environment: str) -> str:
+    return f"{PROJECT}-{environment}"
+
+
+def teardown_schedule_name(arn: str, expires_at: str) -> str:
+    """One schedule per (resource, expiry): anyone holding the ARN and its expires-at tag can find it again.
+
+    Scheduler names allow 1-64 of `[0-9a-zA-Z-_.]`.
+    """
+    digest = hashlib.sha256(f"{arn}|{expires_at}".encode()).hexdigest()[:16]
+    return f"{PROJECT}-teardown-{digest}"
+
+
 def stack_name(environment: str, part: str) -> str:
     return f"Tailor-{environment}-{part}"
 

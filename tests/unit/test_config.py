@@ -71,7 +71,7 @@ def test_defaults_are_filled_from_the_catalog_and_user_values_kept():
     (lambda d: d["jobs"]["support-distilled"].update(invocation_logs={"s3_uri": "s3://logs-bucket/x/", "filters": {"equals": {"a": "b"}, "or_all": []}}), r"filters: needs exactly one of equals, not_equals, and_all, or_all"),
     (lambda d: d["jobs"].update({"Support_Bot": d["jobs"]["support-bot"]}), r"jobs.Support_Bot: job key \"Support_Bot\" is not allowed"),
     (lambda d: d["jobs"]["support-bot"].update(revision=-1), r"revision: is -1; allowed: at least 0"),
-    (lambda d: d.update(reconcile_every_minutes=1), r"reconcile_every_minutes: is 1; allowed: 5 to 1440"),
+    (lambda d: d.update(reconcile_every_minutes=90), r"reconcile_every_minutes: is 90; allowed: 1 to 60"),
     (lambda d: d["jobs"]["support-bot"].update(vpc={"subnet_ids": [], "security_group_ids": ["sg-12"]}), r"vpc.security_group_ids\[0\]: is \"sg-12\"; allowed: a security group id"),
     (lambda d: d.update(tags={"aws:owner": "me"}), r"tags.aws:owner: tag keys are 1-128 characters"),
 ])
