@@ -40,3 +40,11 @@ class Clients:
     @property
     def sns(self) -> Any:
         return client("sns")
+
+    @property
+    def scheduler(self) -> Any:
+        return client("scheduler")
+
+    @property
+    def cloudwatch(self) -> Any:
+        return client("cloudwatch")

@@ -14,6 +14,8 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from tailor import naming, records
+from tailor.schedules import Wiring
+from tailor.serving import ServingError, ensure
 
 log = logging.getLogger(__name__)
 SUBJECT_MAX = 100
@@ -26,7 +28,7 @@ class Outcome:
     status: str | None = None
 
 
-def handle_event(event: dict[str, Any], clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Outcome:
+def handle_event(event: dict[str, Any], clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), wiring: Wiring | None = None) -> Outcome:
     detail = event.get("detail") or {}
     job_arn = detail.get("jobArn") or next(iter(event.get("resources") or []), None)
     if not job_arn:
@@ -34,18 +36,41 @@ def handle_event(event: dict[str, Any], clients: Any, *, environment: str, topic
         return Outcome(None, "not-managed")
     for name, record in records.all_records(clients.ssm, naming.job_record_prefix(environment)):
         if record.get("jobArn") == job_arn:
-            return _refresh(name, record, clients, topic_arn, now)
+            outcome = _refresh(name, record, clients, topic_arn, now)
+            if wiring is not None:
+                serve_completed(clients, wiring, now=now())
+            return outcome
     log.info("job %s is not recorded in %s (not ours, or replaced); ignored", job_arn, environment)
     return Outcome(None, "not-managed")
 
 
-def reconcile(clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> list[Outcome]:
-    """Re-checks every job still recorded as unfinished: a lost event never loses a completion."""
+def reconcile(clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), wiring: Wiring | None = None) -> list[Outcome]:
+    """Re-checks every job still recorded as unfinished: a lost event never loses a completion (or its serving)."""
     outcomes = []
     for name, record in list(records.all_records(clients.ssm, naming.job_record_prefix(environment))):
         if record.get("status") not in records.TERMINAL:
             outcomes.append(_refresh(name, record, clients, topic_arn, now))
+    if wiring is not None:
+        serve_completed(clients, wiring, now=now())
     return outcomes
+
+
+def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]:
+    """Starts every pending serving whose job has completed; the job ARN makes the create token, so repeats adopt."""
+    started = []
+    for _, serving in list(records.all_records(clients.ssm, naming.serving_record_prefix(wiring.environment))):
+        if serving.get("status") != "pending" or not serving.get("jobRecordName"):
+            continue
+        job = records.get(clients.ssm, serving["jobRecordName"])
+        if not job or job.get("status") != "Completed" or not job.get("customModelArn"):
+            continue
+        try:
+            ensure(clients, wiring, serving, job["customModelArn"], generation=job["jobArn"], now=now)
+            started.append(serving["key"])
+        except ServingError as exc:
+            log.error("cannot serve %s: %s", serving.get("key"), exc)
+            clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {serving.get('key')} not served"[:SUBJECT_MAX], Message=str(exc))
+    return started
 
 
 def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, now: Callable[[], datetime]) -> Outcome:
@@ -104,7 +129,7 @@ def message(record: dict[str, Any]) -> str:
             f"Training loss:  {_fmt(record.get('trainingLoss'))}",
             f"Validation loss:{' ' + _fmt(record.get('validationLoss'))}",
             "",
-            "The model is stored (billed monthly) but not served: it needs Provisioned Throughput or an on-demand deployment.",
+            "The model is stored (billed monthly). If the job has a serve block, a separate message follows when serving starts.",
         ]
     elif record.get("status") == "Failed":
         lines += ["", f"Failure: {record.get('failureMessage') or '(no message)'}"]

@@ -49,4 +49,31 @@ def clients(aws, bedrock_double):
         ssm=boto3.client("ssm", region_name=REGION),
         s3=boto3.client("s3", region_name=REGION),
         sns=boto3.client("sns", region_name=REGION),
+        scheduler=boto3.client("scheduler", region_name=REGION),
+        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
     )
+
+
+@pytest.fixture
+def wiring(clients):
+    """What CDK wires into the serving handlers, made for real in moto: topic, dead-letter queue, schedule group."""
+    from tailor.schedules import Wiring
+
+    topic = clients.sns.create_topic(Name="tailor-dev")["TopicArn"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="tailor-dev-dlq")["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    clients.scheduler.create_schedule_group(Name="tailor-dev")
+    return Wiring(
+        environment="dev", topic_arn=topic, schedule_group="tailor-dev",
+        teardown_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tailor-dev-teardown",
+        scheduler_role_arn=f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-scheduler", dead_letter_queue_arn=dlq,
+    )
+
+
+def wiring_environment(monkeypatch, wiring) -> None:
+    for name, value in {
+        "TAILOR_ENVIRONMENT": wiring.environment, "TAILOR_TOPIC_ARN": wiring.topic_arn, "TAILOR_SCHEDULE_GROUP": wiring.schedule_group,
+        "TAILOR_TEARDOWN_FUNCTION_ARN": wiring.teardown_function_arn, "TAILOR_SCHEDULER_ROLE_ARN": wiring.scheduler_role_arn,
+        "TAILOR_DEAD_LETTER_QUEUE_ARN": wiring.dead_letter_queue_arn,
+    }.items():
+        monkeypatch.setenv(name, value)

@@ -107,14 +107,13 @@ def test_an_event_for_a_job_of_another_project_is_ignored(clients, topic):
     assert inbox() == []
 
 
-def test_the_lambda_entry_point_dispatches_events_and_schedules(clients, bedrock_double, topic, started, monkeypatch):
+def test_the_lambda_entry_point_dispatches_events_and_schedules(clients, bedrock_double, wiring, started, monkeypatch):
     from functions import job_completion
     from tailor import aws
+    from tests.conftest import wiring_environment
 
     spec_, arn = started
-    topic_arn, _ = topic
-    monkeypatch.setenv("TAILOR_ENVIRONMENT", "dev")
-    monkeypatch.setenv("TAILOR_TOPIC_ARN", topic_arn)
+    wiring_environment(monkeypatch, wiring)
     monkeypatch.setattr(aws, "Clients", lambda: clients)
     bedrock_double.finish_job(arn, status="Completed")
     scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}

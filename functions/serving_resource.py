@@ -1,0 +1,16 @@
+"""Lambda entry points for Custom::TailorServing (CDK Provider onEvent and isComplete)."""
+import logging
+from datetime import datetime, timezone
+
+from functions.wiring import from_environment
+from tailor import aws, serving_resource
+
+logging.getLogger().setLevel(logging.INFO)
+
+
+def on_event(event, context):
+    return serving_resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
+
+
+def is_complete(event, context):
+    return serving_resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))

@@ -1,0 +1,15 @@
+"""Reads the deployment wiring CDK put into a function's environment; the one place handlers look at os.environ."""
+import os
+
+from tailor.schedules import Wiring
+
+
+def from_environment() -> Wiring:
+    return Wiring(
+        environment=os.environ["TAILOR_ENVIRONMENT"],
+        topic_arn=os.environ["TAILOR_TOPIC_ARN"],
+        schedule_group=os.environ["TAILOR_SCHEDULE_GROUP"],
+        teardown_function_arn=os.environ["TAILOR_TEARDOWN_FUNCTION_ARN"],
+        scheduler_role_arn=os.environ["TAILOR_SCHEDULER_ROLE_ARN"],
+        dead_letter_queue_arn=os.environ["TAILOR_DEAD_LETTER_QUEUE_ARN"],
+    )

@@ -1,0 +1,153 @@
+"""The reconciler: every few minutes, enforce the environment's serving policy on the whole account and Region.
+
+It is the backstop for every lost path (a schedule that was never created, was deleted or failed; a teardown
+that crashed or met a busy resource): whatever managed serving is past its expires-at is deleted at the next
+pass, so no fault costs more than one period. It also warns before expiry, reports (or deletes) throughput
+Tailor did not create, never touches a commitment inside its term, and publishes what it saw as metrics.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tailor import naming, records
+from tailor.schedules import Wiring
+from tailor.serving import Outcome, teardown
+from tailor.serving_model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Served, expiry, format_time, list_all
+
+log = logging.getLogger(__name__)
+METRIC_NAMESPACE = "Tailor"
+
+
+@dataclass(frozen=True)
+class SweepPolicy:
+    warn_before_minutes: int
+    unmanaged: str  # report | delete
+    dry_run: bool
+    max_hours: float  # the life given to a managed resource found without a readable expires-at
+
+    @classmethod
+    def from_json(cls, text: str) -> "SweepPolicy":
+        raw = json.loads(text)
+        return cls(int(raw["warnBeforeMinutes"]), raw["unmanaged"], bool(raw["dryRun"]), float(raw["maxHours"]))
+
+    def to_json(self) -> str:
+        return json.dumps({"warnBeforeMinutes": self.warn_before_minutes, "unmanaged": self.unmanaged, "dryRun": self.dry_run, "maxHours": self.max_hours}, sort_keys=True)
+
+
+@dataclass
+class SweepReport:
+    managed: int = 0
+    deleted: list[str] = field(default_factory=list)
+    would_delete: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+    expiry_assigned: list[str] = field(default_factory=list)
+    committed: list[tuple[str, str]] = field(default_factory=list)  # (arn, term end)
+    unmanaged: list[str] = field(default_factory=list)
+    past_expiry: list[str] = field(default_factory=list)  # managed, past expires-at, still alive after this pass
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -> SweepReport:
+    report = SweepReport()
+    for served in list_all(clients.bedrock):
+        if served.managed_by(wiring.environment):
+            report.managed += 1
+            _managed(clients, wiring, policy, served, now, report)
+        elif not served.managed_by_tailor:
+            _unmanaged(clients, wiring, policy, served, now, report)
+        # else: another Tailor environment's; its own reconciler enforces its policy
+    _report_unmanaged(clients, wiring, policy, report)
+    _publish(clients, wiring, report)
+    log.info("sweep %s", json.dumps(report.as_dict(), default=str))
+    return report
+
+
+def _managed(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport) -> None:
+    if served.in_commitment(now):
+        end = format_time(served.commitment_end)
+        report.committed.append((served.arn, end))
+        _warn_once(clients, wiring, policy, served, served.commitment_end, now, report, f"its commitment term ends {end} and then renews automatically")
+        return
+    tag = served.tags.get(TAG_EXPIRES_AT)
+    expires = served.expires_at
+    if expires is None and tag == COMMITMENT_TERM:
+        expires = served.commitment_end or now  # the term is over: nothing keeps it any longer
+    elif expires is None:
+        # Tailor's tag lost or edited: give it the longest life the policy allows, counted from its creation.
+        expires = expiry(served.created, policy.max_hours)
+        clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(expires)}])
+        report.expiry_assigned.append(served.arn)
+    if now >= expires:
+        outcome = teardown(clients, wiring, served.arn, now=now, reason=f"expired at {format_time(expires)} (reconciler)", dry_run=policy.dry_run, force=True)
+        _count(outcome, report)
+        if outcome.action in ("would-delete", "deferred", "committed"):
+            report.past_expiry.append(served.arn)
+        return
+    _warn_once(clients, wiring, policy, served, expires, now, report, f"it will be deleted at {format_time(expires)} (UTC)")
+
+
+def _warn_once(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, ends: datetime, now: datetime, report: SweepReport, what: str) -> None:
+    ends_text = format_time(ends)
+    if now < ends - timedelta(minutes=policy.warn_before_minutes) or served.tags.get(TAG_WARNED) == ends_text:
+        return
+    key = served.tags.get("tailor-serving", served.name)
+    clients.sns.publish(
+        TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {key} ends soon"[:100],
+        Message=f"{served.arn} ({key}) serves {served.model_arn}: {what}.\nTo keep it longer, raise `hours` in the config (within policy.max_throughput_hours) and deploy.",
+    )
+    clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_WARNED, "value": ends_text}])
+    report.warned.append(served.arn)
+
+
+def _unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport) -> None:
+    if served.in_commitment(now):
+        report.committed.append((served.arn, format_time(served.commitment_end)))
+        report.unmanaged.append(served.arn)
+        return
+    if policy.unmanaged == "delete":
+        outcome = teardown(clients, wiring, served.arn, now=now, reason="not managed by Tailor (policy.unmanaged_throughput: delete)", force=True, dry_run=policy.dry_run, unmanaged=True)
+        _count(outcome, report)
+        if outcome.action == "deleted":
+            return
+    report.unmanaged.append(served.arn)
+
+
+def _count(outcome: Outcome, report: SweepReport) -> None:
+    bucket = {"deleted": report.deleted, "would-delete": report.would_delete, "deferred": report.deferred}.get(outcome.action)
+    if bucket is not None:
+        bucket.append(outcome.arn)
+
+
+def _report_unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, report: SweepReport) -> None:
+    """One message when the set of unmanaged or would-delete resources changes, not one every five minutes."""
+    seen = sorted(set(report.unmanaged) | set(report.would_delete))
+    digest = hashlib.sha256("\n".join(seen).encode()).hexdigest()
+    name = f"/{naming.PROJECT}/{wiring.environment}/reconciler/reported"
+    previous = records.get(clients.ssm, name) or {}
+    if previous.get("digest") == digest:
+        return
+    records.put(clients.ssm, name, {"digest": digest, "count": len(seen)})
+    if not seen:
+        return
+    lines = [f"The reconciler for {wiring.environment} found {len(seen)} resource(s) to look at:"]
+    lines += [f"  unmanaged (policy: {policy.unmanaged}): {arn}" for arn in report.unmanaged]
+    lines += [f"  would delete (dry run): {arn}" for arn in report.would_delete]
+    lines += [f"  committed until {end}: {arn}" for arn, end in report.committed]
+    clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: serving report"[:100], Message="\n".join(lines))
+
+
+def _publish(clients: Any, wiring: Wiring, report: SweepReport) -> None:
+    dimensions = [{"Name": "Environment", "Value": wiring.environment}]
+    values = {
+        "ManagedPastExpiry": len(report.past_expiry), "ManagedServing": report.managed, "UnmanagedServing": len(report.unmanaged),
+        "ServingDeleted": len(report.deleted), "TeardownDeferred": len(report.deferred),
+    }
+    clients.cloudwatch.put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=[{"MetricName": k, "Dimensions": dimensions, "Value": v, "Unit": "Count"} for k, v in values.items()])

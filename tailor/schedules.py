@@ -1,0 +1,80 @@
+"""One-time EventBridge Scheduler schedules that tear a served model down at its expiry.
+
+Created at run time (CloudFormation's schedule type has no ActionAfterCompletion, so a CFN schedule would
+outlive its one firing), named from the resource ARN and its expiry so any handler can find or remove it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tailor import naming
+from tailor.serving_model import format_time
+
+# Scheduler retries a failed delivery with backoff for up to MAX_EVENT_AGE, then hands the event to the
+# dead-letter queue; the reconciler is the backstop for everything after that.
+MAX_RETRY_ATTEMPTS = 20
+MAX_EVENT_AGE_S = 6 * 3600
+TEARDOWN = "teardown"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Deployment facts a handler needs to create schedules and notify; passed in, never looked up."""
+
+    environment: str
+    topic_arn: str
+    schedule_group: str
+    teardown_function_arn: str
+    scheduler_role_arn: str
+    dead_letter_queue_arn: str
+
+
+def teardown_event(environment: str, arn: str, expires_at: str) -> dict[str, str]:
+    return {"tailor": TEARDOWN, "environment": environment, "arn": arn, "expiresAt": expires_at}
+
+
+def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: datetime) -> str:
+    """Idempotent: a second call for the same ARN and expiry finds the first schedule and changes nothing."""
+    when = format_time(expires_at)
+    name = naming.teardown_schedule_name(arn, when)
+    try:
+        scheduler.create_schedule(
+            Name=name,
+            GroupName=wiring.schedule_group,
+            ScheduleExpression=f"at({expires_at.strftime('%Y-%m-%dT%H:%M:%S')})",
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            ActionAfterCompletion="DELETE",
+            Description=f"Tailor {wiring.environment}: delete {arn.rsplit(':', 1)[-1]} at {when}"[:512],
+            ClientToken=hashlib.sha256(name.encode()).hexdigest()[:64],
+            Target={
+                "Arn": wiring.teardown_function_arn,
+                "RoleArn": wiring.scheduler_role_arn,
+                "Input": json.dumps(teardown_event(wiring.environment, arn, when)),
+                "RetryPolicy": {"MaximumRetryAttempts": MAX_RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S},
+                "DeadLetterConfig": {"Arn": wiring.dead_letter_queue_arn},
+            },
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConflictException":  # already there: a re-delivered request
+            raise
+    return name
+
+
+def remove_teardown(scheduler: Any, group: str, arn: str, expires_at: str | None) -> bool:
+    """Removes the schedule for this ARN and expiry; False when there was none (already fired or never made)."""
+    if not expires_at:
+        return False
+    try:
+        scheduler.delete_schedule(Name=naming.teardown_schedule_name(arn, expires_at), GroupName=group)
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return False
+        raise

@@ -1,0 +1,145 @@
+"""What Tailor knows about a served model: its tags, its expiry, and a uniform view of PTs and deployments.
+
+Shared by every handler that touches serving (the serving custom resource, job completion, teardown and the
+reconciler), so the meaning of `expires-at` and of "managed by this environment" is written once.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Mapping
+
+from botocore.exceptions import ClientError
+
+from tailor import naming
+
+TAG_MANAGED_BY = "managed-by"
+TAG_ENVIRONMENT = "environment"
+TAG_EXPIRES_AT = "expires-at"
+TAG_SERVING_KEY = "tailor-serving"
+TAG_WARNED = "tailor-warned"  # holds the expires-at value a warning was sent for: one warning per expiry
+COMMITMENT_TERM = "commitment-term"  # expires-at of a committed PT: it ends with its term, not on a schedule
+PROVISIONED, ON_DEMAND = "provisioned", "on_demand"
+BUSY = ("Creating", "Updating")  # states in which Bedrock refuses a delete (ConflictException)
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_time(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", TIME_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def expiry(created: datetime, hours: float) -> datetime:
+    """Rounded up to the minute: Scheduler fires to the minute, and rounding down would shorten a promise."""
+    end = created.astimezone(timezone.utc) + timedelta(hours=hours)
+    return datetime.fromtimestamp(math.ceil(end.timestamp() / 60) * 60, tz=timezone.utc)
+
+
+def managed_tags(environment: str, key: str, expires_at: str, user_tags: Mapping[str, str]) -> list[dict[str, str]]:
+    tags = {**user_tags, TAG_MANAGED_BY: naming.PROJECT, TAG_ENVIRONMENT: environment, TAG_SERVING_KEY: key, TAG_EXPIRES_AT: expires_at}
+    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+
+
+@dataclass(frozen=True)
+class Served:
+    """A Provisioned Throughput or custom-model deployment as the account has it now."""
+
+    arn: str
+    mode: str
+    name: str
+    status: str
+    created: datetime
+    model_arn: str | None
+    commitment_end: datetime | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def managed_by(self, environment: str) -> bool:
+        return self.tags.get(TAG_MANAGED_BY) == naming.PROJECT and self.tags.get(TAG_ENVIRONMENT) == environment
+
+    @property
+    def managed_by_tailor(self) -> bool:
+        return self.tags.get(TAG_MANAGED_BY) == naming.PROJECT
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return parse_time(self.tags.get(TAG_EXPIRES_AT))
+
+    def in_commitment(self, now: datetime) -> bool:
+        return self.commitment_end is not None and now < self.commitment_end
+
+    @property
+    def busy(self) -> bool:
+        return self.status in BUSY
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def tags_of(bedrock: Any, arn: str) -> dict[str, str]:
+    tags = bedrock.list_tags_for_resource(resourceARN=arn).get("tags") or []
+    return {t["key"]: t["value"] for t in tags}
+
+
+def describe(bedrock: Any, mode: str, identifier: str) -> Served | None:
+    """The resource by name or ARN, with its tags; None when it does not exist (any more)."""
+    try:
+        if mode == PROVISIONED:
+            view = bedrock.get_provisioned_model_throughput(provisionedModelId=identifier)
+            served = _from_throughput(view)
+        else:
+            view = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+            served = _from_deployment(view)
+        return Served(**{**served.__dict__, "tags": tags_of(bedrock, served.arn)})
+    except ClientError as exc:
+        if _not_found(exc):
+            return None
+        raise
+
+
+def mode_of(arn: str) -> str:
+    return ON_DEMAND if ":custom-model-deployment/" in arn else PROVISIONED
+
+
+def list_all(bedrock: Any) -> Iterator[Served]:
+    """Every PT and deployment in the account and Region, all pages, each with its tags (the lists have no tag filter)."""
+    for page in bedrock.get_paginator("list_provisioned_model_throughputs").paginate():
+        for summary in page.get("provisionedModelSummaries", []):
+            yield _with_tags(bedrock, _from_throughput(summary))
+    for page in bedrock.get_paginator("list_custom_model_deployments").paginate():
+        for summary in page.get("modelDeploymentSummaries", []):
+            yield _with_tags(bedrock, _from_deployment(summary))
+
+
+def _with_tags(bedrock: Any, served: Served) -> Served:
+    try:
+        return Served(**{**served.__dict__, "tags": tags_of(bedrock, served.arn)})
+    except ClientError as exc:
+        if _not_found(exc):  # deleted between the list and this call: keep it untagged, the caller re-checks
+            return served
+        raise
+
+
+def _from_throughput(view: dict[str, Any]) -> Served:
+    return Served(
+        arn=view["provisionedModelArn"], mode=PROVISIONED, name=view["provisionedModelName"], status=view["status"],
+        created=view["creationTime"], model_arn=view.get("modelArn"), commitment_end=view.get("commitmentExpirationTime"),
+    )
+
+
+def _from_deployment(view: dict[str, Any]) -> Served:
+    status = view["status"]
+    if (view.get("updateDetails") or {}).get("updateStatus") == "Updating":
+        status = "Updating"
+    return Served(
+        arn=view["customModelDeploymentArn"], mode=ON_DEMAND,
+        name=view.get("modelDeploymentName") or view.get("customModelDeploymentName") or "",
+        status=status, created=view["createdAt"], model_arn=view.get("modelArn"),
+    )

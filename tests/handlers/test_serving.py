@@ -1,0 +1,191 @@
+"""Serving custom resource, teardown and reconciler against moto (SSM, SNS, SQS, Scheduler, CloudWatch) and the Bedrock double."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tailor import naming, records, reconciler, serving, serving_resource
+from tailor.serving_model import TAG_EXPIRES_AT, format_time
+from tests.handlers.helpers import environment
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+POLICY = reconciler.SweepPolicy(warn_before_minutes=30, unmanaged="report", dry_run=False, max_hours=8)
+
+
+@pytest.fixture
+def model(bedrock_double):
+    at(bedrock_double)
+    return bedrock_double.add_custom_model("support-bot-model")
+
+
+def at(double, delta: timedelta = timedelta()) -> datetime:
+    """Moves the one clock the double and the handlers share."""
+    return double.clock.set(T0 + delta)
+
+
+def throughput_spec(model_arn: str, **changes) -> serving_resource.ServingSpec:
+    env = environment("dev")
+    entry = replace(env.throughputs["micro-eval"], model=replace(env.throughputs["micro-eval"].model, value=model_arn))
+    return replace(serving_resource.spec_for("dev", {"team": "ml"}, entry), **changes)
+
+
+def cfn(kind: str, spec, *, old=None, physical_id=None, request_id="req-1") -> dict:
+    event = {"RequestType": kind, "RequestId": request_id, "ResourceProperties": {"Spec": spec.to_json()}}
+    if old is not None:
+        event["OldResourceProperties"] = {"Spec": old.to_json()}
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    return event
+
+
+def schedules(clients, group="tailor-dev"):
+    return [clients.scheduler.get_schedule(Name=s["Name"], GroupName=group) for s in clients.scheduler.list_schedules(GroupName=group)["Schedules"]]
+
+
+def test_given_a_throughput_entry_when_created_then_pt_is_tagged_scheduled_recorded_and_announced(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    result = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    arn = result["Data"]["Arn"]
+    assert result["PhysicalResourceId"] == spec.name and result["Data"]["ExpiresAt"] == "2026-11-25T13:00:00Z"
+    pt = bedrock_double.throughputs[arn]
+    assert pt.request["modelUnits"] == 1 and "commitmentDuration" not in pt.request
+    assert bedrock_double.tags[arn] == {"managed-by": "tailor", "environment": "dev", "tailor-serving": "micro-eval", "expires-at": "2026-11-25T13:00:00Z", "team": "ml"}
+    [schedule] = schedules(clients)
+    assert schedule["ScheduleExpression"] == "at(2026-11-25T13:00:00)" and schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"] == wiring.dead_letter_queue_arn and schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert json.loads(schedule["Target"]["Input"]) == {"tailor": "teardown", "environment": "dev", "arn": arn, "expiresAt": "2026-11-25T13:00:00Z"}
+    assert records.get(clients.ssm, spec.record_name)["status"] == "active"
+
+
+def test_given_a_redelivered_create_then_the_first_pt_is_adopted_not_doubled(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    first = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    again = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double, timedelta(minutes=3)))
+    assert first["Data"]["Arn"] == again["Data"]["Arn"] and len(bedrock_double.throughputs) == 1 and len(schedules(clients)) == 1
+    assert again["Data"]["ExpiresAt"] == first["Data"]["ExpiresAt"]  # adoption keeps the original expiry
+
+
+def test_given_a_same_named_pt_not_ours_then_create_refuses_with_one_line(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    bedrock_double.client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName=spec.name, modelId=model, clientRequestToken="someone-else")
+    with pytest.raises(serving.ServingError, match=r"^dev/micro-eval: a Provisioned Throughput named tailor-dev-micro-eval-\w+ exists but Tailor did not create it"):
+        serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+
+
+def test_is_complete_waits_for_in_service_then_reports_pending_state_after_the_bound(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    created = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    poll = {**cfn("Create", spec), "PhysicalResourceId": spec.name, "Data": created["Data"]}
+    assert serving_resource.is_complete(poll, clients, wiring, now=at(bedrock_double, timedelta(minutes=1))) == {"IsComplete": False}
+    late = serving_resource.is_complete(poll, clients, wiring, now=at(bedrock_double, timedelta(minutes=21)))
+    assert late["IsComplete"] and late["Data"]["Status"] == "Creating"
+    bedrock_double.settle()
+    assert serving_resource.is_complete(poll, clients, wiring, now=at(bedrock_double, timedelta(minutes=2)))["Data"]["Status"] == "InService"
+
+
+def test_hours_change_moves_the_expiry_in_place_and_replaces_the_schedule(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    longer = replace(spec, hours=6)
+    result = serving_resource.on_event(cfn("Update", longer, old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=1)))
+    assert result["PhysicalResourceId"] == spec.name and result["Data"]["Arn"] == arn
+    assert bedrock_double.tags[arn][TAG_EXPIRES_AT] == "2026-11-25T15:00:00Z"
+    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T15:00:00)"]
+
+
+def test_hours_shortened_into_the_past_tears_down_now(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    shorter = replace(spec, hours=1)
+    serving_resource.on_event(cfn("Update", shorter, old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=2)))
+    assert arn not in bedrock_double.throughputs and schedules(clients) == []
+
+
+def test_expired_serving_stays_gone_on_an_unchanged_deploy_and_returns_with_new_hours(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    assert serving.teardown(clients, wiring, arn, now=at(bedrock_double, timedelta(hours=4)), reason="expired").action == "deleted"
+    tags_only = replace(spec, tags={"team": "ml", "x": "y"})
+    serving_resource.on_event(cfn("Update", tags_only, old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=5)))
+    assert bedrock_double.throughputs == {}
+    back = serving_resource.on_event(cfn("Update", replace(spec, hours=2), old=spec, physical_id=spec.name, request_id="req-3"), clients, wiring, now=at(bedrock_double, timedelta(hours=6)))
+    assert back["Data"]["Arn"] != arn and back["Data"]["ExpiresAt"] == "2026-11-25T17:00:00Z" and len(bedrock_double.throughputs) == 1
+
+
+def test_delete_removes_pt_schedule_and_record_and_counts_missing_as_success(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    delete = cfn("Delete", spec, physical_id=spec.name)
+    serving_resource.on_event(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=2)))  # still Creating: deferred
+    assert arn in bedrock_double.throughputs
+    assert serving_resource.is_complete(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=3))) == {"IsComplete": False}
+    bedrock_double.settle()
+    assert serving_resource.is_complete(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=4))) == {"IsComplete": True}
+    assert bedrock_double.throughputs == {} and schedules(clients) == [] and records.get(clients.ssm, spec.record_name) is None
+    assert serving_resource.on_event(delete, clients, wiring, now=at(bedrock_double, timedelta(hours=1))) == {"PhysicalResourceId": spec.name}
+
+
+def test_a_late_schedule_for_an_extended_expiry_deletes_nothing(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    serving_resource.on_event(cfn("Update", replace(spec, hours=8), old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=1)))
+    outcome = serving.teardown(clients, wiring, arn, now=at(bedrock_double, timedelta(hours=4, minutes=1)), reason="old schedule replayed")
+    assert outcome.action == "not-due" and arn in bedrock_double.throughputs
+
+
+def test_job_serving_is_pending_until_completion_then_created_once(clients, wiring, bedrock_double):
+    from tailor import completion
+
+    env = environment("dev")
+    spec = serving_resource.spec_for("dev", {}, env.jobs["support-bot"].serve)
+    result = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    assert result["Data"]["Status"] == "pending" and bedrock_double.throughputs == {}
+    model = bedrock_double.add_custom_model("tuned")
+    job_record = naming.job_record_name("dev", "support-bot")
+    records.put(clients.ssm, job_record, {"jobKey": "support-bot", "jobArn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/x/abcdefghijkl", "status": "Completed", "customModelArn": model})
+    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-bot"]
+    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3, minutes=5))) == []
+    [pt] = bedrock_double.throughputs.values()
+    assert pt.model_arn == model and bedrock_double.tags[pt.arn][TAG_EXPIRES_AT] == "2026-11-25T14:00:00Z"
+
+
+def test_sweep_deletes_expired_warns_once_and_reports_unmanaged_and_committed(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    other = bedrock_double.client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="hand-made", modelId=model, clientRequestToken="hand-made")["provisionedModelArn"]
+    bought = bedrock_double.client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="bought", modelId=model, clientRequestToken="bought", commitmentDuration="OneMonth")["provisionedModelArn"]
+    bedrock_double.settle()
+    warn = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=3, minutes=31)))
+    again = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=3, minutes=36)))
+    assert warn.warned == [arn] and again.warned == []
+    assert set(warn.unmanaged) == {other, bought} and [a for a, _ in warn.committed] == [bought]
+    gone = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=4)))
+    assert gone.deleted == [arn] and gone.past_expiry == [] and set(bedrock_double.throughputs) == {other, bought}
+    data = clients.cloudwatch.get_metric_statistics(Namespace="Tailor", MetricName="ServingDeleted", Dimensions=[{"Name": "Environment", "Value": "dev"}],
+                                                    StartTime=T0 - timedelta(days=1), EndTime=datetime.now(timezone.utc) + timedelta(days=1), Period=3600, Statistics=["Sum"])
+    assert sum(p["Sum"] for p in data["Datapoints"]) == 1
+
+
+def test_sweep_in_dry_run_deletes_nothing_and_counts_past_expiry(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    report = reconciler.sweep(clients, wiring, replace(POLICY, dry_run=True, unmanaged="delete"), now=at(bedrock_double, timedelta(hours=5)))
+    assert report.would_delete == [arn] and report.past_expiry == [arn] and arn in bedrock_double.throughputs
+    assert not bedrock_double.calls_to("DeleteProvisionedModelThroughput")
+
+
+def test_sweep_gives_a_managed_pt_without_expiry_the_policy_maximum(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    bedrock_double.client.untag_resource(resourceARN=arn, tagKeys=[TAG_EXPIRES_AT])
+    report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=1)))
+    assert report.expiry_assigned == [arn] and bedrock_double.tags[arn][TAG_EXPIRES_AT] == format_time(T0 + timedelta(hours=8))
