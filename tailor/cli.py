@@ -1,6 +1,7 @@
 """`tailor`: validate a dataset or print an environment's plan, without running the CDK.
 
-Exit codes: 0 fine, 1 invalid data or config, 2 usage error (bad arguments, unknown model or type).
+Exit codes: 0 fine, 1 invalid data or config (a plan whose worst-case month exceeds its budget included),
+2 usage error (bad arguments, unknown model or type, a plan file from an older Tailor).
 """
 from __future__ import annotations
 
@@ -63,13 +64,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from tailor.plan import render
+    from tailor.plan import budget_problems
+    from tailor.plan_render import render
 
     if args.from_dir is not None:
         files = sorted(args.from_dir.glob(f"plan-{args.env or '*'}.json"))
         if not files:
             return _usage(f"no plan-*.json in {args.from_dir}; run `make synth` first")
         plans = [json.loads(f.read_text()) for f in files]
+        stale = [f.name for f, p in zip(files, plans) if "worst_case_month_usd" not in p]
+        if stale:
+            return _usage(f"{', '.join(stale)} in {args.from_dir}: no cost figures (written by an older Tailor); run `make synth` again")
     else:
         from tailor.config import load_environments
         from tailor.plan import build_plan
@@ -79,6 +84,9 @@ def _plan(args: argparse.Namespace) -> int:
         environments = load_environments(args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env)
         plans = [build_plan(env, check_datasets(env)) for env in environments]
     print("\n\n".join(render(p) for p in plans))
+    problems = [problem for p in plans for problem in budget_problems(p, p["source"])]
+    if problems:
+        raise UserError(problems)
     return 0
 
 

@@ -44,6 +44,7 @@ def test_plan_prints_every_environment_without_the_cdk(capsys):
     assert main(["plan", "--config-dir", str(ROOT / "config")]) == 0
     out = capsys.readouterr().out
     assert "Plan for dev" in out and "Plan for prod" in out and "learningRateWarmupSteps=10*" in out
+    assert out.count("Worst case this month: $") == 2
 
 
 def test_plan_of_a_broken_config_exits_1(tmp_path, capsys):

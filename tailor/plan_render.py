@@ -1,0 +1,100 @@
+"""The plan as text: a jobs table, a serving table and the month's worst case against the budget."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+UNCONFIRMED = "~"
+UNCONFIRMED_NOTE = f"{UNCONFIRMED} = from a catalog price marked confirmed: false (catalog/models.yaml); verify it before trusting it with money"
+
+
+def render(plan: dict[str, Any]) -> str:
+    head = f"Plan for {plan['environment']} ({plan['region']}, account {plan['account'] or 'from credentials'}): {len(plan['jobs'])} job(s)"
+    lines = [head, "", *_jobs_table(plan["jobs"])]
+    if plan["servings"]:
+        lines += ["", *_servings_table(plan["servings"])]
+    lines += ["", _worst_case(plan)]
+    if not plan["worst_case_confirmed"]:
+        lines.append(UNCONFIRMED_NOTE)
+    notes = [f"  {job['key']}: {w}" for job in plan["jobs"] for w in job["warnings"]]
+    notes += [f"  not counted: {u}" for u in plan["unpriced"]]
+    if notes:
+        lines += ["", "Warnings:"] + notes
+    return "\n".join(lines)
+
+
+def money(usd: float) -> str:
+    return f"${usd:,.2f}"
+
+
+def hours_text(hours: float | None) -> str:
+    return "-" if hours is None else f"{hours:g}"
+
+
+def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
+    header = ("job", "type", "base model", "data", "records", "est. training $", "storage $/mo", "hyperparameters (* = catalog default)")
+    rows = []
+    for job in jobs:
+        hps = ", ".join(f"{k}={v}{'*' if k in job['defaulted_hyperparameters'] else ''}" for k, v in job["hyperparameters"].items()) or "-"
+        extra = f" <- {job['teacher_model']}" if job["teacher_model"] else ""
+        rows.append((
+            job["key"], job["type"] + extra, job["base_model"], job["training_data"], _count(job["training_records"]),
+            _usd(job["estimated_training_usd"], job["training_price_confirmed"]),
+            _usd(job["storage_usd_per_month"], job["storage_price_confirmed"]), hps,
+        ))
+    return _table(header, rows, right={4, 5, 6})
+
+
+def _servings_table(servings: list[dict[str, Any]]) -> list[str]:
+    header = ("serving", "mode", "model", "model units", "hours", "worst case $", "ends")
+    rows = []
+    for s in servings:
+        hours = f"{hours_text(s['billed_hours'])}/month" if s["commitment"] else hours_text(s["hours"])
+        rows.append((
+            s["path"], s["mode"], _model(s), str(s["model_units"]) if s["model_units"] else "-", hours,
+            _usd(s["worst_case_usd"], s["price_confirmed"]), s["ends"],
+        ))
+    return _table(header, rows, right={3, 4, 5})
+
+
+def _worst_case(plan: dict[str, Any]) -> str:
+    worst, budget = plan["worst_case_month_usd"], plan["budget_usd"]
+    text = f"Worst case this month: {money(worst)}{'' if plan['worst_case_confirmed'] else UNCONFIRMED}"
+    if budget is None:
+        text += "; no budget set (policy.monthly_budget_usd)"
+    else:
+        text += f" of the {money(budget)} budget ({worst / budget * 100:.0f} %){': OVER BUDGET' if worst > budget else ''}"
+    if plan["unpriced"]:
+        text += f"; {len(plan['unpriced'])} item(s) not counted (see Warnings)"
+    return text
+
+
+def _model(serving: dict[str, Any]) -> str:
+    kind, value = serving["model"]["kind"], serving["model"]["value"]
+    if kind == "job":
+        return f"job {value} ({serving['base_model']})"
+    if kind == "custom_model":
+        return f"custom model {value.rsplit('/', 1)[-1]} ({serving['base_model']})"
+    return value
+
+
+def _usd(usd: float | None, confirmed: bool | None) -> str:
+    """'?' when not priced (listed under Warnings); a trailing mark when the price is unconfirmed."""
+    if usd is None:
+        return "?"
+    return f"{usd:,.2f}{UNCONFIRMED if confirmed is False else ' '}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _table(header: Sequence[str], rows: list[Sequence[str]], *, right: set[int]) -> list[str]:
+    """Columns padded to their widest cell; the last is left ragged so one long cell does not widen the rest."""
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells) + "  " + row[-1]
+
+    rule = "  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1])
+    return [line(header), rule, *(line(r) for r in rows)]
