@@ -13,13 +13,14 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.data_stack import DataStack
+from stacks.guard_stack import GuardStack
 from stacks.jobs_stack import JobsStack
 from stacks.nag import acknowledge_findings
 from tailor import naming
 from tailor.catalog import load_catalog
 from tailor.config import load_environments
 from tailor.errors import UserError
-from tailor.plan import build_plan, write_plan
+from tailor.plan import budget_problems, build_plan, write_plan
 from tailor.preflight import check_datasets
 
 ROOT = Path(__file__).resolve().parent
@@ -29,14 +30,19 @@ def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None
     catalog = load_catalog(root / "catalog" / "models.yaml")
     environments = load_environments(config_dir or root / "config", catalog, base_dir=root, only=only)
     plans = [build_plan(env, check_datasets(env)) for env in environments]
+    over_budget = [problem for plan in plans for problem in budget_problems(plan, plan["source"])]
+    if over_budget:
+        raise UserError(over_budget)  # nothing is synthesized, so nothing can be deployed or bought
     default_account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     for env, plan in zip(environments, plans):
         target = cdk.Environment(account=env.account or default_account, region=env.region)
         tags = {**env.tags, "managed-by": "tailor", "environment": env.name}
         data = DataStack(app, naming.stack_name(env.name, "Data"), env_config=env, env=target, termination_protection=env.retain_data, description=f"Tailor {env.name}: data, keys and notifications (stateful)")
-        jobs = JobsStack(app, naming.stack_name(env.name, "Jobs"), env_config=env, shared=data.shared, env=target, description=f"Tailor {env.name}: customization jobs and completion tracking")
-        jobs.add_stack_dependency(data)
-        for stack in (data, jobs):
+        guard = GuardStack(app, naming.stack_name(env.name, "Guard"), env_config=env, shared=data.shared, env=target, description=f"Tailor {env.name}: serving teardown, reconciler, alarms and budget")
+        guard.add_stack_dependency(data)
+        jobs = JobsStack(app, naming.stack_name(env.name, "Jobs"), env_config=env, shared=data.shared, guard=guard.outputs, env=target, description=f"Tailor {env.name}: customization jobs, serving and completion tracking")
+        jobs.add_stack_dependency(guard)
+        for stack in (data, guard, jobs):
             for key, value in tags.items():
                 cdk.Tags.of(stack).add(key, value)
             acknowledge_findings(stack)

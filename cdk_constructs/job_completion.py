@@ -16,13 +16,13 @@ TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
 
 
 class JobCompletion(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration) -> None:
+    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration, wiring_environment: dict[str, str]) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.handler = TailorFunction(
             self, "Handler", handler="functions.job_completion.handler", key=key, timeout=Duration.minutes(5),
             description=f"Tailor {environment}: records job outcomes and notifies",
-            environment={"TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic_arn},
+            environment={**wiring_environment, "TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic_arn},
         )
         self.function = self.handler.function
         prefix = naming.job_record_prefix(environment).strip("/")
@@ -30,7 +30,7 @@ class JobCompletion(Construct):
         records = stack.format_arn(service="ssm", resource="parameter", resource_name=prefix + "/*")
         self.handler.role.add_to_policy(iam.PolicyStatement(sid="ReadJobs", actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
         self.handler.role.add_to_policy(iam.PolicyStatement(sid="ListRecords", actions=["ssm:GetParametersByPath"], resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=prefix)]))
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="WriteRecords", actions=["ssm:PutParameter"], resources=[records]))
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="WriteRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[records]))
         acknowledge_wildcard_resource(self.handler.role, jobs, "Job ARNs end in a service-generated id; read-only Get on this account's and Region's jobs.")
         acknowledge_wildcard_resource(self.handler.role, records, "The job records of this environment only: one SSM parameter per job key under its own path.")
         target = targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6))

@@ -1,6 +1,7 @@
 """The environment's notification topic (KMS-encrypted, TLS-only) with its e-mail subscriptions."""
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -15,6 +16,12 @@ class NotificationTopic(Construct):
         self.topic = sns.Topic(self, "Topic", display_name=f"Tailor {environment}", master_key=key, enforce_ssl=True)
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        # Budget notifications and alarm actions are published by the services themselves.
+        self.topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="ServicePublish", actions=["sns:Publish"], resources=[self.topic.topic_arn],
+            principals=[iam.ServicePrincipal("budgets.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+        ))
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         self.grant_publish_to(self.topic, self.key, grantee)

@@ -5,11 +5,13 @@ from tailor.schedules import Wiring
 
 
 def from_environment() -> Wiring:
+    # The teardown function only removes schedules, so it is not given what creating one needs (its own ARN
+    # would also be a circular reference in its template).
     return Wiring(
         environment=os.environ["TAILOR_ENVIRONMENT"],
         topic_arn=os.environ["TAILOR_TOPIC_ARN"],
         schedule_group=os.environ["TAILOR_SCHEDULE_GROUP"],
-        teardown_function_arn=os.environ["TAILOR_TEARDOWN_FUNCTION_ARN"],
-        scheduler_role_arn=os.environ["TAILOR_SCHEDULER_ROLE_ARN"],
-        dead_letter_queue_arn=os.environ["TAILOR_DEAD_LETTER_QUEUE_ARN"],
+        teardown_function_arn=os.environ.get("TAILOR_TEARDOWN_FUNCTION_ARN", ""),
+        scheduler_role_arn=os.environ.get("TAILOR_SCHEDULER_ROLE_ARN", ""),
+        dead_letter_queue_arn=os.environ.get("TAILOR_DEAD_LETTER_QUEUE_ARN", ""),
     )

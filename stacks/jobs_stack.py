@@ -9,20 +9,26 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_constructs.bedrock_service_role import BedrockServiceRole, S3Object
+from cdk_constructs.budget_deny_action import BudgetDenyAction
 from cdk_constructs.customization_job import CustomizationJob
 from cdk_constructs.dataset_upload import DatasetUpload
 from cdk_constructs.job_completion import JobCompletion
 from cdk_constructs.job_provider import JobProvider
 from cdk_constructs.notification_topic import NotificationTopic
+from cdk_constructs.served_model import ServedModel
+from cdk_constructs.serving_grants import ServingGrants
+from cdk_constructs.serving_provider import ServingProvider
 from stacks.data_stack import SharedData
+from stacks.guard_stack import GuardOutputs
 from tailor import naming
 from tailor.config import DataSource, Environment, Job
 from tailor.job_request import Deployment, build_request
 from tailor.job_resource import DatasetCheck, DatasetCopy, Spec
+from tailor.serving_resource import spec_for
 
 
 class JobsStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, **kwargs) -> None:
+    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, guard: GuardOutputs, **kwargs) -> None:
         super().__init__(scope, id_, **kwargs)
         jobs = list(env_config.jobs.values())
         key = kms.Key.from_key_arn(self, "Key", shared.key_arn)
@@ -57,11 +63,36 @@ class JobsStack(Stack):
             for check in spec.dataset_checks:
                 self.provider.handler.role.add_to_policy(_read_object(*check.uri[len("s3://"):].split("/", 1)))
             self.jobs[job.key] = CustomizationJob(self, f"Job-{job.key}", service_token=self.provider.service_token, spec=spec.to_json())
+        wiring = {
+            "TAILOR_ENVIRONMENT": env_config.name, "TAILOR_TOPIC_ARN": topic.topic_arn, "TAILOR_SCHEDULE_GROUP": guard.schedule_group,
+            "TAILOR_TEARDOWN_FUNCTION_ARN": guard.teardown_function_arn, "TAILOR_SCHEDULER_ROLE_ARN": guard.scheduler_role_arn,
+            "TAILOR_DEAD_LETTER_QUEUE_ARN": guard.dead_letter_queue_arn,
+        }
         self.completion = JobCompletion(
             self, "Completion", environment=env_config.name, key=key, topic_arn=topic.topic_arn,
-            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
+            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes), wiring_environment=wiring,
         )
         NotificationTopic.grant_publish_to(topic, key, self.completion.function)
+        grants = ServingGrants(
+            environment=env_config.name, key=key, topic=topic, scheduler_role_arn=guard.scheduler_role_arn,
+            schedules_arn=self.format_arn(service="scheduler", resource="schedule", resource_name=f"{guard.schedule_group}/*"),
+            foundation_model_ids=tuple(s.base_model.foundation_model_id for s in env_config.servings if s.model.kind == "foundation_model"),
+        )
+        grants.grant_start(self.completion.handler.role, self)
+        self.servings: dict[str, ServedModel] = {}
+        roles = [self.provider.handler.role, self.completion.handler.role]
+        if env_config.servings:
+            self.serving_provider = ServingProvider(self, "ServingProvider", environment=env_config.name, key=key, grants=grants, wiring_environment=wiring)
+            roles += [self.serving_provider.on_event.role, self.serving_provider.is_complete.role]
+            for serving in env_config.servings:
+                spec = spec_for(env_config.name, dict(env_config.tags), serving)
+                served = ServedModel(self, f"Serving-{serving.key}", service_token=self.serving_provider.service_token, spec_json=spec.to_json())
+                if serving.model.kind == "job":
+                    # Deleted before the job (whose model may go with it), created after it.
+                    served.node.add_dependency(self.jobs[serving.model.value])
+                self.servings[serving.key] = served
+        if env_config.policy.deny_create_over_budget and guard.budget_name:
+            BudgetDenyAction(self, "BudgetDeny", environment=env_config.name, budget_name=guard.budget_name, roles=roles, topic_arn=topic.topic_arn)
 
     def _datasets(self, env_config: Environment, job: Job, data_bucket: s3.IBucket, copies: list[DatasetCopy]) -> dict[str, str]:
         sources: list[tuple[str, DataSource]] = [("training", job.training)] if job.training else []

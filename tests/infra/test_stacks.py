@@ -6,35 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 import yaml
 from aws_cdk.assertions import Match, Template
 
-from app import build_app
 from tests.conftest import ROOT
+from tests.infra.conftest import synth, template
 
 pytestmark = pytest.mark.infra
-
-
-def synth(outdir: Path, config_dir: Path | None = None) -> cdk.App:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]  # the feature flags `cdk synth` applies
-    app = cdk.App(outdir=str(outdir), context=context)
-    build_app(app, root=ROOT, config_dir=config_dir)
-    app.synth()  # raises if cdk-nag reports an unacknowledged finding
-    return app
-
-
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = synth(outdir)
-    return outdir, app
-
-
-def template(assembly, name: str) -> Template:
-    outdir, _ = assembly
-    return Template.from_json(json.loads((outdir / f"{name}.template.json").read_text()))
 
 
 def test_cdk_nag_reports_no_unacknowledged_finding(assembly):
@@ -46,7 +25,7 @@ def test_cdk_nag_reports_no_unacknowledged_finding(assembly):
 def test_cfn_lint_finds_no_error_in_any_template(assembly):
     outdir, _ = assembly
     templates = sorted(str(p) for p in outdir.glob("*.template.json"))
-    assert len(templates) == 4
+    assert len(templates) == 6  # Data, Guard and Jobs per environment
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code", "error", "--", *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -62,7 +41,8 @@ def test_the_bedrock_service_role_trusts_only_this_accounts_jobs(assembly):
 
 def test_pass_role_is_scoped_to_the_service_role_and_to_bedrock(assembly):
     t = template(assembly, "Tailor-dev-Jobs")
-    statements = [s for p in t.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"] if "iam:PassRole" in json.dumps(s["Action"])]
+    statements = [s for p in t.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+                  if "iam:PassRole" in json.dumps(s["Action"]) and "bedrock" in json.dumps(s.get("Condition"))]
     assert len(statements) == 1
     (statement,) = statements
     assert statement["Action"] == "iam:PassRole"
@@ -110,7 +90,7 @@ def test_the_completion_rule_matches_job_status_of_this_environment(assembly):
         "source": ["aws.bedrock"], "detail-type": ["Model Customization Job State Change"],
         "detail": {"jobStatus": ["Completed", "Failed", "Stopped"], "jobName": [{"prefix": "tailor-dev-"}]},
     }})
-    template(assembly, "Tailor-dev-Jobs").has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(15 minutes)"})
+    template(assembly, "Tailor-dev-Jobs").has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)"})
 
 
 def test_each_job_is_a_custom_resource_with_its_full_request(assembly):
@@ -135,9 +115,9 @@ def _functions(outdir: Path, env: str) -> int:
 
 
 def test_forty_jobs_need_no_more_functions_than_four(tmp_path, assembly):
-    # Given a config with 40 jobs reading S3 data
+    # Given a config with 40 jobs reading S3 data, each served when it completes
     data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
-    template_job = {"type": "fine_tuning", "base_model": "amazon.nova-micro-v1:0:128k"}
+    template_job = {"type": "fine_tuning", "base_model": "amazon.nova-micro-v1:0:128k", "serve": {"mode": "provisioned", "hours": 1}}
     data["jobs"] = {f"job-{i}": {**template_job, "training_data": f"s3://team-data/set-{i}/train.jsonl"} for i in range(40)}
     config_dir = tmp_path / "config"
     config_dir.mkdir()
@@ -146,8 +126,10 @@ def test_forty_jobs_need_no_more_functions_than_four(tmp_path, assembly):
     synth(tmp_path / "out", config_dir)
     # Then the Lambda count per environment is the same as for the 4-job example
     outdir, _ = assembly
-    assert _functions(tmp_path / "out", "dev") == _functions(outdir, "dev") == 3
-    assert len(Template.from_json(json.loads((tmp_path / "out" / "Tailor-dev-Jobs.template.json").read_text())).find_resources("Custom::TailorCustomizationJob")) == 40
+    assert _functions(tmp_path / "out", "dev") == _functions(outdir, "dev") == 8
+    forty = Template.from_json(json.loads((tmp_path / "out" / "Tailor-dev-Jobs.template.json").read_text()))
+    assert len(forty.find_resources("Custom::TailorCustomizationJob")) == 40
+    assert len(forty.find_resources("Custom::TailorServing")) == 41  # 40 serve blocks and the micro-eval throughput
 
 
 def test_plan_files_are_written_next_to_the_templates(assembly):

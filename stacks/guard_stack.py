@@ -1,0 +1,56 @@
+"""The cost guard of an environment: teardown, the reconciler, their schedules, alarms and the budget.
+
+A stack of its own, deployed before the jobs and deleted after them, so the reconciler keeps enforcing
+expiry while everything it guards is being created or removed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_constructs.dead_letter_queue import DeadLetterQueue
+from cdk_constructs.notification_topic import NotificationTopic
+from cdk_constructs.serving_teardown import ServingTeardown
+from cdk_constructs.spend_budget import SpendBudget
+from cdk_constructs.teardown_scheduling import TeardownScheduling
+from stacks.data_stack import SharedData
+from tailor.config import Environment
+
+
+@dataclass(frozen=True)
+class GuardOutputs:
+    teardown_function_arn: str
+    scheduler_role_arn: str
+    dead_letter_queue_arn: str
+    schedule_group: str
+    budget_name: str | None
+
+
+class GuardStack(Stack):
+    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, **kwargs) -> None:
+        super().__init__(scope, id_, **kwargs)
+        key = kms.Key.from_key_arn(self, "Key", shared.key_arn)
+        topic = sns.Topic.from_topic_arn(self, "Topic", shared.topic_arn)
+        self.dead_letters = DeadLetterQueue(self, "DeadLetters", environment=env_config.name, key=key, topic=topic)
+        self.teardown = ServingTeardown(
+            self, "Teardown", environment=env_config.name, policy=env_config.policy, key=key, topic=topic, dead_letter_queue=self.dead_letters,
+            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
+        )
+        self.scheduling = TeardownScheduling(self, "Scheduling", environment=env_config.name, teardown_function=self.teardown.function, dead_letter_queue=self.dead_letters)
+        self.scheduling.grant_unschedule(self.teardown.role)
+        NotificationTopic.grant_publish_to(topic, key, self.teardown.role)
+        self.budget = None
+        if env_config.policy.monthly_budget_usd is not None:
+            self.budget = SpendBudget(self, "Budget", environment=env_config.name, monthly_usd=env_config.policy.monthly_budget_usd, topic_arn=topic.topic_arn)
+        prefix = f"Tailor-{env_config.name}"
+        self.outputs = GuardOutputs(
+            teardown_function_arn=self.export_value(self.teardown.function.function_arn, name=f"{prefix}-TeardownFunctionArn"),
+            scheduler_role_arn=self.export_value(self.scheduling.role.role_arn, name=f"{prefix}-SchedulerRoleArn"),
+            dead_letter_queue_arn=self.export_value(self.dead_letters.queue.queue_arn, name=f"{prefix}-DeadLetterQueueArn"),
+            schedule_group=self.scheduling.group_name,
+            budget_name=self.budget.budget_name if self.budget else None,
+        )
