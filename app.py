@@ -15,7 +15,6 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.data_stack import DataStack
 from stacks.guard_stack import GuardStack
 from stacks.jobs_stack import JobsStack
-from stacks.nag import acknowledge_findings
 from tailor import naming
 from tailor.catalog import load_catalog
 from tailor.config import load_environments
@@ -45,7 +44,6 @@ def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None
         for stack in (data, guard, jobs):
             for key, value in tags.items():
                 cdk.Tags.of(stack).add(key, value)
-            acknowledge_findings(stack)
         write_plan(plan, Path(app.outdir))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
