@@ -35,6 +35,7 @@ class TailorFunction(Construct):
         timeout: Duration,
         environment: dict[str, str] | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        memory_size: int = 512,
     ) -> None:
         super().__init__(scope, id_)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.DESTROY)
@@ -48,7 +49,7 @@ class TailorFunction(Construct):
             code=code_asset(),
             description=description,
             timeout=timeout,
-            memory_size=512,
+            memory_size=memory_size,
             role=self.role,
             environment=environment or {},
             environment_encryption=key,
