@@ -111,3 +111,24 @@ def test_only_the_scheduler_role_can_be_passed_to_scheduler(assembly):
     scheduler = [s for s in statements if s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}]
     assert scheduler and all(s["Resource"] == {"Fn::ImportValue": "Tailor-dev-SchedulerRoleArn"} for s in scheduler)
     assert len(statements) == len(scheduler) + 1  # plus the one PassRole of the Bedrock service role
+
+
+def test_synth_refuses_a_plan_over_budget_before_building_any_stack(tmp_path):
+    import aws_cdk as cdk
+    import yaml
+
+    from app import build_app
+    from tailor.errors import UserError
+    from tests.conftest import ROOT
+
+    # Given dev's config with a budget below its worst case ($151.80)
+    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    data["policy"]["monthly_budget_usd"] = 100
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    # When synth runs, then it stops with one line naming the budget and no stack exists
+    with pytest.raises(UserError) as raised:
+        build_app(app, root=ROOT, config_dir=tmp_path)
+    (problem,) = raised.value.problems
+    assert "policy.monthly_budget_usd: the worst case this month is $151.80, over the $100.00 budget" in str(problem)
+    assert app.node.children == []
