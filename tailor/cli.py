@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--from-dir", type=Path, help="render plan-*.json files written by `cdk synth` instead")
     plan.add_argument("--config-dir", type=Path, default=ROOT / "config")
     plan.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    plan.add_argument("--live", action="store_true", help="add each serving entry's current state, read from SSM (needs AWS credentials)")
     args = parser.parse_args(argv)
     try:
         return _validate(args) if args.command == "validate" else _plan(args)
@@ -83,11 +84,26 @@ def _plan(args: argparse.Namespace) -> int:
         catalog = load_catalog(args.catalog)
         environments = load_environments(args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env)
         plans = [build_plan(env, check_datasets(env)) for env in environments]
+    if args.live:
+        try:
+            plans = [_live(p) for p in plans]
+        except Exception as exc:  # credentials, network, access: one line, not a traceback
+            return _usage(f"cannot read serving state from SSM: {type(exc).__name__}: {exc}")
     print("\n\n".join(render(p) for p in plans))
     problems = [problem for p in plans for problem in budget_problems(p, p["source"])]
     if problems:
         raise UserError(problems)
     return 0
+
+
+def _live(plan: dict) -> dict:
+    from datetime import datetime, timezone
+
+    import boto3
+
+    from tailor.live_state import annotate
+
+    return annotate(plan, boto3.client("ssm", region_name=plan["region"]), now=datetime.now(timezone.utc))
 
 
 def _usage(message: str) -> int:

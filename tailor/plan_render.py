@@ -45,14 +45,15 @@ def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
 
 
 def _servings_table(servings: list[dict[str, Any]]) -> list[str]:
-    header = ("serving", "mode", "model", "model units", "hours", "worst case $", "ends")
+    live = any("state" in s for s in servings)  # `tailor plan --live` adds what each entry is doing now
+    header = ("serving", "mode", "model", "model units", "hours", "worst case $", "ends") + (("now",) if live else ())
     rows = []
     for s in servings:
         hours = f"{hours_text(s['billed_hours'])}/month" if s["commitment"] else hours_text(s["hours"])
         rows.append((
             s["path"], s["mode"], _model(s), str(s["model_units"]) if s["model_units"] else "-", hours,
             _usd(s["worst_case_usd"], s["price_confirmed"]), s["ends"],
-        ))
+        ) + ((s.get("state", "-"),) if live else ()))
     return _table(header, rows, right={3, 4, 5})
 
 
