@@ -33,8 +33,8 @@ class ServingProvider(Construct):
             self, "IsComplete", handler="functions.serving_resource.is_complete", key=key, timeout=Duration.minutes(5),
             description=f"Tailor {environment}: waits for serving to start or to be gone", environment=wiring_environment,
         )
-        for handler in (self.on_event, self.is_complete):
-            grants.grant_start(handler.role, self)
+        grants.grant_start(self.on_event.role, self, update=True)
+        grants.grant_finish(self.is_complete.role, self)
         framework_logs = logs.LogGroup(self, "FrameworkLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key)
         waiter_logs = logs.LogGroup(self, "WaiterLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key)
         # Our own roles: the framework's defaults carry the AWSLambdaBasicExecutionRole managed policy.

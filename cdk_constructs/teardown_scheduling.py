@@ -30,14 +30,6 @@ class TeardownScheduling(Construct):
         self.role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[teardown_function.function_arn]))
         dead_letter_queue.grant_send(self.role)
 
-    def grant_schedule(self, role: iam.IRole) -> None:
-        """Create, read and remove teardown schedules in this group, passing only this group's role."""
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"], resources=[self.schedules_arn]))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["iam:PassRole"], resources=[self.role.role_arn], conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}))
-        acknowledge_schedules(role, self.schedules_arn)
-
     def grant_unschedule(self, role: iam.IRole) -> None:
         role.add_to_principal_policy(iam.PolicyStatement(actions=["scheduler:DeleteSchedule"], resources=[self.schedules_arn]))
         acknowledge_schedules(role, self.schedules_arn)

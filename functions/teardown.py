@@ -4,10 +4,9 @@ A teardown that finds the resource busy returns "deferred" rather than failing: 
 and a normal race (expiry during creation) does not page anyone through the dead-letter queue.
 """
 import logging
-import os
 from datetime import datetime, timezone
 
-from functions.wiring import from_environment
+from functions.wiring import from_environment, sweep_policy
 from tailor import aws, reconciler, serving
 from tailor.schedules import TEARDOWN
 
@@ -21,5 +20,4 @@ def handler(event, context):
             raise ValueError(f"teardown event for environment {event.get('environment')!r} reached {wiring.environment}")
         outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=f"expired at {event.get('expiresAt')} (schedule)")
         return outcome.__dict__
-    policy = reconciler.SweepPolicy.from_json(os.environ["TAILOR_SWEEP_POLICY"])
-    return reconciler.sweep(aws.Clients(), wiring, policy, now=now).as_dict()
+    return reconciler.sweep(aws.Clients(), wiring, sweep_policy(), now=now).as_dict()

@@ -68,17 +68,21 @@ class JobsStack(Stack):
             "TAILOR_TEARDOWN_FUNCTION_ARN": guard.teardown_function_arn, "TAILOR_SCHEDULER_ROLE_ARN": guard.scheduler_role_arn,
             "TAILOR_DEAD_LETTER_QUEUE_ARN": guard.dead_letter_queue_arn,
         }
+        serves_jobs = any(s.model.kind == "job" for s in env_config.servings)
         self.completion = JobCompletion(
             self, "Completion", environment=env_config.name, key=key, topic_arn=topic.topic_arn,
-            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes), wiring_environment=wiring,
+            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
+            # Without job serving the completion handler neither needs nor gets any serving permission.
+            wiring_environment={**wiring, "TAILOR_SERVE_JOBS": "1"} if serves_jobs else {},
         )
         NotificationTopic.grant_publish_to(topic, key, self.completion.function)
         grants = ServingGrants(
             environment=env_config.name, key=key, topic=topic, scheduler_role_arn=guard.scheduler_role_arn,
             schedules_arn=self.format_arn(service="scheduler", resource="schedule", resource_name=f"{guard.schedule_group}/*"),
-            foundation_model_ids=tuple(s.base_model.foundation_model_id for s in env_config.servings if s.model.kind == "foundation_model"),
+            foundation_models=tuple((s.base_model.foundation_model_id, s.base_model.model_id) for s in env_config.servings if s.model.kind == "foundation_model"),
         )
-        grants.grant_start(self.completion.handler.role, self)
+        if serves_jobs:
+            grants.grant_start(self.completion.handler.role, self, update=False)
         self.servings: dict[str, ServedModel] = {}
         roles = [self.provider.handler.role, self.completion.handler.role]
         if env_config.servings:

@@ -58,18 +58,24 @@ def reconcile(clients: Any, *, environment: str, topic_arn: str, now: Callable[[
 def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]:
     """Starts every pending serving whose job has completed; the job ARN makes the create token, so repeats adopt."""
     started = []
-    for _, serving in list(records.all_records(clients.ssm, naming.serving_record_prefix(wiring.environment))):
+    for name, serving in list(records.all_records(clients.ssm, naming.serving_record_prefix(wiring.environment))):
         if serving.get("status") != "pending" or not serving.get("jobRecordName"):
             continue
         job = records.get(clients.ssm, serving["jobRecordName"])
         if not job or job.get("status") != "Completed" or not job.get("customModelArn"):
             continue
+        latest = records.get(clients.ssm, name)  # removed from the config meanwhile? then nothing may be bought
+        if not latest or latest.get("status") != "pending" or latest.get("name") != serving.get("name"):
+            continue
         try:
-            ensure(clients, wiring, serving, job["customModelArn"], generation=job["jobArn"], now=now)
+            ensure(clients, wiring, latest, job["customModelArn"], generation=job["jobArn"], now=now)
             started.append(serving["key"])
-        except ServingError as exc:
-            log.error("cannot serve %s: %s", serving.get("key"), exc)
-            clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {serving.get('key')} not served"[:SUBJECT_MAX], Message=str(exc))
+        except (ServingError, ClientError) as exc:
+            # One entry Bedrock refuses (quota, the budget's deny policy) must not hold back the others.
+            reason = str(exc) if isinstance(exc, ServingError) else f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"
+            log.error("cannot serve %s: %s", serving.get("key"), reason)
+            clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {serving.get('key')} not served"[:SUBJECT_MAX],
+                                Message=f"Serving {serving.get('key')} for the completed job {job.get('jobName')} could not start: {reason}. Tailor retries at every reconcile pass.")
     return started
 
 

@@ -19,7 +19,7 @@ def annotate(plan: dict[str, Any], ssm: Any, *, now: datetime) -> dict[str, Any]
 
 
 def state(record: dict[str, Any] | None, name: str, now: datetime) -> str:
-    if record is None:
+    if record is None or record.get("status") == "removed":
         return "not deployed"
     if record.get("name") != name:
         return "deployed with other settings: the next deploy replaces it"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tailor import naming, records
 from tailor.schedules import Wiring
 from tailor.serving import Outcome, teardown
@@ -21,6 +23,10 @@ from tailor.serving_model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Se
 
 log = logging.getLogger(__name__)
 METRIC_NAMESPACE = "Tailor"
+
+
+class SweepError(Exception):
+    """Some resources could not be handled; the pass still covered all the others and published its metrics."""
 
 
 @dataclass(frozen=True)
@@ -57,16 +63,25 @@ class SweepReport:
 
 def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -> SweepReport:
     report = SweepReport()
+    failed = []
     for served in list_all(clients.bedrock):
-        if served.managed_by(wiring.environment):
-            report.managed += 1
-            _managed(clients, wiring, policy, served, now, report)
-        elif not served.managed_by_tailor:
-            _unmanaged(clients, wiring, policy, served, now, report)
-        # else: another Tailor environment's; its own reconciler enforces its policy
+        try:
+            if served.managed_by(wiring.environment):
+                report.managed += 1
+                _managed(clients, wiring, policy, served, now, report)
+            elif not served.managed_by_tailor:
+                _unmanaged(clients, wiring, policy, served, now, report)
+            # else: another Tailor environment's; its own reconciler enforces its policy
+        except ClientError as exc:
+            # One resource Bedrock keeps refusing (a deny, a stuck delete) must not end the pass for every resource
+            # listed after it, nor keep ManagedPastExpiry unpublished: carry on, then fail the invocation below.
+            log.error("sweep could not handle %s: %s", served.arn, exc)
+            failed.append(f"{served.arn} ({exc.response['Error']['Code']})")
     _report_unmanaged(clients, wiring, policy, report)
     _publish(clients, wiring, report)
     log.info("sweep %s", json.dumps(report.as_dict(), default=str))
+    if failed:
+        raise SweepError(f"{len(failed)} resource(s) could not be handled: {', '.join(failed)}")
     return report
 
 
@@ -79,14 +94,23 @@ def _managed(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, 
     tag = served.tags.get(TAG_EXPIRES_AT)
     expires = served.expires_at
     if expires is None and tag == COMMITMENT_TERM:
-        expires = served.commitment_end or now  # the term is over: nothing keeps it any longer
+        if served.commitment_end is None:
+            # Bought with a commitment whose term Bedrock does not show yet (still Creating): never an overrun.
+            report.committed.append((served.arn, "term end not yet known"))
+            return
+        expires = served.commitment_end  # the term is over: nothing keeps it any longer
     elif expires is None:
         # Tailor's tag lost or edited: give it the longest life the policy allows, counted from its creation.
         expires = expiry(served.created, policy.max_hours)
         clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(expires)}])
         report.expiry_assigned.append(served.arn)
     if now >= expires:
-        outcome = teardown(clients, wiring, served.arn, now=now, reason=f"expired at {format_time(expires)} (reconciler)", dry_run=policy.dry_run, force=True)
+        try:
+            # Not forced: teardown re-reads the tag, so an expiry extended since the list was taken is respected.
+            outcome = teardown(clients, wiring, served.arn, now=now, reason=f"expired at {format_time(expires)} (reconciler)", dry_run=policy.dry_run)
+        except ClientError:
+            report.past_expiry.append(served.arn)  # still alive past its expiry: the overrun alarm must count it
+            raise
         _count(outcome, report)
         if outcome.action in ("would-delete", "deferred", "committed"):
             report.past_expiry.append(served.arn)

@@ -33,7 +33,9 @@ def put(ssm: Any, name: str, record: dict[str, Any]) -> None:
     body = dict(record)
     if body.get("failureMessage"):
         body["failureMessage"] = body["failureMessage"][:MAX_FAILURE_MESSAGE]
-    ssm.put_parameter(Name=name, Value=json.dumps(body, sort_keys=True), Type="String", Overwrite=True, Tier="Standard")
+    # Intelligent-Tiering stays Standard (free) and becomes Advanced only for a record over 4 KB (a serving
+    # record with 40 long user tags), instead of failing after the resource it describes was bought.
+    ssm.put_parameter(Name=name, Value=json.dumps(body, sort_keys=True), Type="String", Overwrite=True, Tier="Intelligent-Tiering")
 
 
 def delete(ssm: Any, name: str) -> None:

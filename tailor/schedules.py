@@ -5,7 +5,6 @@ outlive its one firing), named from the resource ARN and its expiry so any handl
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +39,11 @@ def teardown_event(environment: str, arn: str, expires_at: str) -> dict[str, str
 
 
 def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: datetime) -> str:
-    """Idempotent: a second call for the same ARN and expiry finds the first schedule and changes nothing."""
+    """Idempotent: a second call for the same ARN and expiry finds the first schedule and changes nothing.
+
+    No ClientToken: the name already makes a repeat a ConflictException, and a token Scheduler remembered
+    after the schedule fired could silently swallow the re-creation of an expiry rolled back to an earlier value.
+    """
     when = format_time(expires_at)
     name = naming.teardown_schedule_name(arn, when)
     try:
@@ -52,7 +55,6 @@ def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: date
             FlexibleTimeWindow={"Mode": "OFF"},
             ActionAfterCompletion="DELETE",
             Description=f"Tailor {wiring.environment}: delete {arn.rsplit(':', 1)[-1]} at {when}"[:512],
-            ClientToken=hashlib.sha256(name.encode()).hexdigest()[:64],
             Target={
                 "Arn": wiring.teardown_function_arn,
                 "RoleArn": wiring.scheduler_role_arn,

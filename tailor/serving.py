@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from tailor import naming, records
 from tailor.schedules import Wiring, remove_teardown, schedule_teardown
 from tailor.serving_model import (
-    COMMITMENT_TERM, ON_DEMAND, PROVISIONED, TAG_EXPIRES_AT, TAG_SERVING_KEY, Served, describe, expiry, format_time,
+    COMMITMENT_TERM, ON_DEMAND, PROVISIONED, TAG_EXPIRES_AT, TAG_SERVING_KEY, TAG_STACK, Served, describe, expiry, format_time,
     managed_tags, mode_of,
 )
 
@@ -42,24 +42,52 @@ def ensure(clients: Any, wiring: Wiring, record: dict[str, Any], model_arn: str,
     if existing is not None:
         if not existing.managed_by(wiring.environment) or existing.tags.get(TAG_SERVING_KEY) != key:
             raise ServingError(f"a {_kind(mode)} named {name} exists but Tailor did not create it for {wiring.environment}/{key}; delete or rename it")
-        served, action = existing, "adopted"
+        served, action = _with_expiry(clients, wiring, existing, record, now), "adopted"
     else:
         served, action = _create(clients, wiring, record, model_arn, generation=generation, now=now), "created"
-    expires_text = served.tags.get(TAG_EXPIRES_AT, "")
-    updated = {**record, "status": "active", "arn": served.arn, "modelArn": model_arn, "createdAt": format_time(served.created),
-               "expiresAt": expires_text, "deletedAt": None, "deletedReason": None, "updatedAt": format_time(now)}
-    records.put(clients.ssm, record["recordName"], updated)
-    _arm(clients, wiring, served, now)
-    if action == "created":
-        _notify(clients, wiring, f"{key} serving started", _started_message(updated))
+    try:
+        expires_text = served.tags.get(TAG_EXPIRES_AT, "")
+        updated = {**record, "status": "active", "arn": served.arn, "modelArn": model_arn, "createdAt": format_time(served.created),
+                   "expiresAt": expires_text, "deletedAt": None, "deletedReason": None, "updatedAt": format_time(now)}
+        records.put(clients.ssm, record["recordName"], updated)
+        _arm(clients, wiring, served, now)
+        if action == "created":
+            _notify(clients, wiring, f"{key} serving started", _started_message(updated))
+    except Exception:
+        # A failed create is never deleted by CloudFormation (the Provider ignores the Delete that follows a
+        # failed Create), and a busy new PT refuses deletes: expire it now so the next sweep removes it.
+        _expire_now(clients, served, now)
+        raise
     log.info("%s %s %s (expires %s)", action, _kind(mode), served.arn, expires_text)
     return updated
+
+
+def _expire_now(clients: Any, served: Served, now: datetime) -> None:
+    if served.expires_at is None:
+        return  # committed: nothing can end it early
+    try:
+        clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(now)}])
+    except ClientError as exc:
+        log.error("could not expire %s after a failed start; it ends at its original expiry: %s", served.arn, exc)
+
+
+def _with_expiry(clients: Any, wiring: Wiring, served: Served, record: dict[str, Any], now: datetime) -> Served:
+    """An adopted resource takes the record's hours (counted from its creation), not the ones it was made with."""
+    if record.get("commitment") or record.get("hours") is None:
+        return served
+    wanted = format_time(expiry(served.created, record["hours"]))
+    current = served.tags.get(TAG_EXPIRES_AT)
+    if current == wanted:
+        return served
+    clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": wanted}])
+    remove_teardown(clients.scheduler, wiring.schedule_group, served.arn, current)
+    return Served(**{**served.__dict__, "tags": {**served.tags, TAG_EXPIRES_AT: wanted}})
 
 
 def _create(clients: Any, wiring: Wiring, record: dict[str, Any], model_arn: str, *, generation: str, now: datetime) -> Served:
     commitment = record.get("commitment")
     expires_text = COMMITMENT_TERM if commitment else format_time(expiry(now, record["hours"]))
-    tags = managed_tags(wiring.environment, record["key"], expires_text, record.get("tags") or {})
+    tags = managed_tags(wiring.environment, record["key"], expires_text, {**(record.get("tags") or {}), **({TAG_STACK: record["stackId"]} if record.get("stackId") else {})})
     token = naming.client_request_token(f"{record['name']}|{generation}")
     if record["mode"] == PROVISIONED:
         request = {"modelUnits": record["modelUnits"], "provisionedModelName": record["name"], "modelId": model_arn, "clientRequestToken": token, "tags": tags}
@@ -85,19 +113,19 @@ def _arm(clients: Any, wiring: Wiring, served: Served, now: datetime) -> None:
     schedule_teardown(clients.scheduler, wiring, served.arn, expires)
 
 
-def set_expiry(clients: Any, wiring: Wiring, record: dict[str, Any], hours: float, *, now: datetime) -> dict[str, Any]:
-    """A changed `hours`: the expiry moves in place (creation time + hours); the old schedule is replaced."""
+def set_expiry(clients: Any, wiring: Wiring, record: dict[str, Any], hours: float, *, now: datetime) -> dict[str, Any] | None:
+    """A changed `hours`: the expiry moves in place (creation time + hours); the old schedule is replaced.
+
+    None when the resource is gone (deleted out of band): the caller starts it again.
+    """
     served = describe(clients.bedrock, record["mode"], record["arn"])
     if served is None:
-        return record
-    new = expiry(served.created, hours)
-    old_text, new_text = served.tags.get(TAG_EXPIRES_AT), format_time(new)
-    if old_text != new_text:
-        clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": new_text}])
-        remove_teardown(clients.scheduler, wiring.schedule_group, served.arn, old_text)
-    updated = {**record, "hours": hours, "expiresAt": new_text, "updatedAt": format_time(now)}
+        return None
+    updated_record = {**record, "hours": hours}
+    served = _with_expiry(clients, wiring, served, updated_record, now)
+    updated = {**updated_record, "expiresAt": served.tags.get(TAG_EXPIRES_AT), "updatedAt": format_time(now)}
     records.put(clients.ssm, record["recordName"], updated)
-    _arm(clients, wiring, Served(**{**served.__dict__, "tags": {**served.tags, TAG_EXPIRES_AT: new_text}}), now)
+    _arm(clients, wiring, served, now)
     return updated
 
 
@@ -111,7 +139,8 @@ def teardown(clients: Any, wiring: Wiring, arn: str, *, now: datetime, reason: s
     if served is None:
         _mark_deleted(clients, wiring, arn, now, f"already gone ({reason})", notify=False)
         return Outcome(arn, "gone")
-    if not unmanaged and not served.managed_by(wiring.environment):
+    if (unmanaged and served.managed_by_tailor) or (not unmanaged and not served.managed_by(wiring.environment)):
+        # The unmanaged path re-checks here: the sweep may have listed this resource without its tags.
         log.warning("refusing to delete %s: not managed by Tailor %s (tags %s)", arn, wiring.environment, dict(served.tags))
         return Outcome(arn, "not-managed")
     if served.in_commitment(now):
@@ -145,7 +174,7 @@ def _mark_deleted(clients: Any, wiring: Wiring, arn: str, now: datetime, reason:
     key = served.tags.get(TAG_SERVING_KEY) if served else None
     name = naming.serving_record_name(wiring.environment, key) if key else _record_for(clients, wiring, arn)
     record = records.get(clients.ssm, name) if name else None
-    if record is not None and record.get("arn") == arn and record.get("status") != "deleted":
+    if record is not None and record.get("arn") == arn and record.get("status") not in ("deleted", "removed"):
         records.put(clients.ssm, name, {**record, "status": "deleted", "deletedAt": format_time(now), "deletedReason": reason, "updatedAt": format_time(now)})
     if notify:
         label = key or arn

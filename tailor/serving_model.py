@@ -5,6 +5,7 @@ reconciler), so the meaning of `expires-at` and of "managed by this environment"
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ TAG_MANAGED_BY = "managed-by"
 TAG_ENVIRONMENT = "environment"
 TAG_EXPIRES_AT = "expires-at"
 TAG_SERVING_KEY = "tailor-serving"
+TAG_STACK = "tailor-stack"  # the CloudFormation stack whose resource made it: a replayed Delete of another stack leaves it
 TAG_WARNED = "tailor-warned"  # holds the expires-at value a warning was sent for: one warning per expiry
 COMMITMENT_TERM = "commitment-term"  # expires-at of a committed PT: it ends with its term, not on a schedule
 PROVISIONED, ON_DEMAND = "provisioned", "on_demand"
@@ -122,9 +124,11 @@ def _with_tags(bedrock: Any, served: Served) -> Served:
     try:
         return Served(**{**served.__dict__, "tags": tags_of(bedrock, served.arn)})
     except ClientError as exc:
-        if _not_found(exc):  # deleted between the list and this call: keep it untagged, the caller re-checks
-            return served
-        raise
+        # Deleted since the list, or its tags unreadable: one resource must not end the sweep for all the others.
+        # It comes back untagged; every path that would act on that re-reads the resource first.
+        if not _not_found(exc):
+            logging.getLogger(__name__).warning("tags of %s unreadable: %s", served.arn, exc)
+        return served
 
 
 def _from_throughput(view: dict[str, Any]) -> Served:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tailor import naming, records
-from tailor.schedules import Wiring
+from tailor.schedules import Wiring, remove_teardown
 from tailor.serving import ServingError, ensure, set_expiry, teardown
-from tailor.serving_model import PROVISIONED, describe, format_time, parse_time
+from tailor.serving_model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
 
 log = logging.getLogger(__name__)
 SPEC_VERSION = 1
@@ -70,14 +72,14 @@ def spec_for(environment: str, tags: dict[str, str], serving: Any) -> ServingSpe
 
 
 def on_event(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: datetime) -> dict[str, Any]:
-    kind = event["RequestType"]
+    kind, stack_id = event["RequestType"], event.get("StackId")
     spec = ServingSpec.from_properties(event["ResourceProperties"])
     try:
+        if kind == "Delete":
+            return _delete(clients, wiring, spec, event["PhysicalResourceId"], stack_id, now)
         if kind == "Create" or spec.name != event.get("PhysicalResourceId"):
-            return _start(clients, wiring, spec, event["RequestId"], now)  # a new name on Update is a replacement
-        if kind == "Update":
-            return _update(clients, wiring, spec, ServingSpec.from_properties(event["OldResourceProperties"]), event["RequestId"], now)
-        return _delete(clients, wiring, spec, event["PhysicalResourceId"], now)
+            return _start(clients, wiring, spec, event["RequestId"], stack_id, now)  # a new name on Update is a replacement
+        return _update(clients, wiring, spec, ServingSpec.from_properties(event["OldResourceProperties"]), event["RequestId"], stack_id, now)
     except ServingError as exc:
         raise ServingError(f"{spec.environment}/{spec.key}: {exc}") from None
 
@@ -86,7 +88,7 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
     spec = ServingSpec.from_properties(event["ResourceProperties"])
     if event["RequestType"] == "Delete":
         served = describe(clients.bedrock, spec.mode, event["PhysicalResourceId"])
-        if served is None or not served.managed_by(wiring.environment):
+        if served is None or not _ours(served, wiring, event.get("StackId")):
             return {"IsComplete": True}
         outcome = teardown(clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True)
         if outcome.action == "committed":
@@ -110,8 +112,15 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
     return {"IsComplete": False}
 
 
-def _start(clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, now: datetime) -> dict[str, Any]:
-    record = spec.record()
+def _ours(served: Any, wiring: Wiring, stack_id: str | None) -> bool:
+    """Made by this environment and, when both are known, by this stack: a Delete replayed from a deleted
+    stack must not remove what a new stack of the same config has since created under the same name."""
+    made_by = served.tags.get(TAG_STACK)
+    return served.managed_by(wiring.environment) and (made_by is None or stack_id is None or made_by == stack_id)
+
+
+def _start(clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
+    record = {**spec.record(), "stackId": stack_id}
     model_arn = _model_arn(clients, spec)
     if model_arn is None:
         records.put(clients.ssm, spec.record_name, {**record, "updatedAt": format_time(now)})
@@ -122,20 +131,23 @@ def _start(clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, now
     return {"PhysicalResourceId": spec.name, "Data": {"Status": status, "Arn": arn, "ExpiresAt": expires, "WaitUntil": format_time(now + CREATE_WAIT)}}
 
 
-def _update(clients: Any, wiring: Wiring, spec: ServingSpec, old: ServingSpec, request_id: str, now: datetime) -> dict[str, Any]:
+def _update(clients: Any, wiring: Wiring, spec: ServingSpec, old: ServingSpec, request_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
     current = records.get(clients.ssm, spec.record_name)
     changed = spec.hours != old.hours or spec.model_value != old.model_value
-    if current is None or current.get("name") != spec.name or current.get("status") == "pending":
-        return _start(clients, wiring, spec, request_id, now)
+    if current is None or current.get("name") != spec.name or current.get("status") in ("pending", "removed"):
+        return _start(clients, wiring, spec, request_id, stack_id, now)
+    if current.get("status") == "active" and describe(clients.bedrock, spec.mode, current["arn"]) is None:
+        current = {**current, "status": "deleted", "deletedAt": format_time(now), "deletedReason": "deleted outside Tailor"}
+        records.put(clients.ssm, spec.record_name, current)
     if current.get("status") == "deleted":
         if changed:  # a new `hours` (or model) brings expired serving back; an unchanged config leaves it gone
-            return _start(clients, wiring, spec, request_id, now)
+            return _start(clients, wiring, spec, request_id, stack_id, now)
         return _done(spec, current, now)
     record = {**current, **{k: v for k, v in spec.record().items() if k not in ("status", "arn")}}
     if spec.model_value != old.model_value and spec.model_kind != "job":
         record = _repoint(clients, record, spec, now)
     if spec.hours != old.hours and spec.hours is not None:
-        record = set_expiry(clients, wiring, record, spec.hours, now=now)
+        record = set_expiry(clients, wiring, record, spec.hours, now=now) or record
     records.put(clients.ssm, spec.record_name, {**record, "updatedAt": format_time(now)})
     return _done(spec, record, now)
 
@@ -143,22 +155,32 @@ def _update(clients: Any, wiring: Wiring, spec: ServingSpec, old: ServingSpec, r
 def _repoint(clients: Any, record: dict[str, Any], spec: ServingSpec, now: datetime) -> dict[str, Any]:
     """Same base model, another custom model: Bedrock swaps it in place (UpdateProvisionedModelThroughput)."""
     model_arn = _model_arn(clients, spec)
-    if record["mode"] == PROVISIONED:
-        clients.bedrock.update_provisioned_model_throughput(provisionedModelId=record["arn"], desiredModelId=model_arn)
-    else:
-        clients.bedrock.update_custom_model_deployment(customModelDeploymentIdentifier=record["arn"], modelArn=model_arn)
+    try:
+        if record["mode"] == PROVISIONED:
+            clients.bedrock.update_provisioned_model_throughput(provisionedModelId=record["arn"], desiredModelId=model_arn)
+        else:
+            clients.bedrock.update_custom_model_deployment(customModelDeploymentIdentifier=record["arn"], modelArn=model_arn)
+    except ClientError as exc:
+        error = exc.response["Error"]
+        raise ServingError(f"cannot switch {record['arn']} to {model_arn}: {error['Code']}: {error.get('Message', '')}; deploy again once it is InService") from None
     return {**record, "modelArn": model_arn}
 
 
-def _delete(clients: Any, wiring: Wiring, spec: ServingSpec, physical_id: str, now: datetime) -> dict[str, Any]:
+def _delete(clients: Any, wiring: Wiring, spec: ServingSpec, physical_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
     served = describe(clients.bedrock, spec.mode, physical_id)
-    if served is not None and served.managed_by(wiring.environment):
+    if served is not None and _ours(served, wiring, stack_id):
         outcome = teardown(clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True)
         if outcome.action == "committed":
             raise ServingError(f"{served.arn} cannot be deleted: {outcome.detail}; delete the stack after that, or keep the entry")
     current = records.get(clients.ssm, spec.record_name)
-    if current is not None and current.get("name") == physical_id:
-        records.delete(clients.ssm, spec.record_name)  # a replacement's new record has another name: kept
+    if current is not None and current.get("name") == physical_id and current.get("stackId") in (None, stack_id):
+        if served is None and current.get("arn"):
+            # Deleted out of band before its expiry: the schedule was made at run time, outside CloudFormation, so
+            # nothing else removes it with the stack.
+            remove_teardown(clients.scheduler, wiring.schedule_group, current["arn"], current.get("expiresAt"))
+        # A tombstone, not a deletion: job completion re-reads the record right before it starts serving, and
+        # must find "removed" rather than nothing (a replacement's new record has another name and is kept).
+        records.put(clients.ssm, spec.record_name, {**current, "status": "removed", "updatedAt": format_time(now)})
     return {"PhysicalResourceId": physical_id}
 
 

@@ -74,6 +74,6 @@ def wiring_environment(monkeypatch, wiring) -> None:
     for name, value in {
         "TAILOR_ENVIRONMENT": wiring.environment, "TAILOR_TOPIC_ARN": wiring.topic_arn, "TAILOR_SCHEDULE_GROUP": wiring.schedule_group,
         "TAILOR_TEARDOWN_FUNCTION_ARN": wiring.teardown_function_arn, "TAILOR_SCHEDULER_ROLE_ARN": wiring.scheduler_role_arn,
-        "TAILOR_DEAD_LETTER_QUEUE_ARN": wiring.dead_letter_queue_arn,
+        "TAILOR_DEAD_LETTER_QUEUE_ARN": wiring.dead_letter_queue_arn, "TAILOR_SERVE_JOBS": "1",
     }.items():
         monkeypatch.setenv(name, value)

@@ -127,7 +127,7 @@ def test_delete_removes_pt_schedule_and_record_and_counts_missing_as_success(cli
     assert serving_resource.is_complete(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=3))) == {"IsComplete": False}
     bedrock_double.settle()
     assert serving_resource.is_complete(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=4))) == {"IsComplete": True}
-    assert bedrock_double.throughputs == {} and schedules(clients) == [] and records.get(clients.ssm, spec.record_name) is None
+    assert bedrock_double.throughputs == {} and schedules(clients) == [] and records.get(clients.ssm, spec.record_name)["status"] == "removed"
     assert serving_resource.on_event(delete, clients, wiring, now=at(bedrock_double, timedelta(hours=1))) == {"PhysicalResourceId": spec.name}
 
 
@@ -189,3 +189,111 @@ def test_sweep_gives_a_managed_pt_without_expiry_the_policy_maximum(clients, wir
     bedrock_double.client.untag_resource(resourceARN=arn, tagKeys=[TAG_EXPIRES_AT])
     report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=1)))
     assert report.expiry_assigned == [arn] and bedrock_double.tags[arn][TAG_EXPIRES_AT] == format_time(T0 + timedelta(hours=8))
+
+
+# Regressions found in review: each names the fault and what must hold.
+
+def test_a_start_that_fails_after_buying_expires_the_pt_at_once_for_the_next_sweep(clients, wiring, bedrock_double, model, monkeypatch):
+    spec = throughput_spec(model)
+    monkeypatch.setattr(clients.sns, "publish", lambda **_: (_ for _ in ()).throw(RuntimeError("SNS down")))
+    with pytest.raises(RuntimeError):
+        serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    [pt] = bedrock_double.throughputs.values()
+    assert bedrock_double.tags[pt.arn][TAG_EXPIRES_AT] == "2026-11-25T09:00:00Z"
+    monkeypatch.undo()
+    bedrock_double.settle()
+    assert reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(minutes=5))).deleted == [pt.arn]
+
+
+def test_adopting_after_a_failed_start_applies_the_new_hours(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    again = serving_resource.on_event(cfn("Create", replace(spec, hours=1), request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(minutes=2)))
+    assert again["Data"]["ExpiresAt"] == "2026-11-25T10:00:00Z"
+    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T10:00:00)"]
+
+
+def test_unmanaged_delete_never_takes_a_managed_pt_whose_tags_were_unreadable_in_the_list(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    outcome = serving.teardown(clients, wiring, arn, now=at(bedrock_double, timedelta(hours=1)), reason="unmanaged", force=True, unmanaged=True)
+    assert outcome.action == "not-managed" and arn in bedrock_double.throughputs
+
+
+def test_a_delete_replayed_from_a_deleted_stack_leaves_the_new_stacks_pt(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    old_stack, new_stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/Tailor-dev-Jobs/old", "arn:aws:cloudformation:us-east-1:123456789012:stack/Tailor-dev-Jobs/new"
+    first = {**cfn("Create", spec), "StackId": old_stack}
+    serving_resource.on_event(first, clients, wiring, now=at(bedrock_double))
+    bedrock_double.settle()
+    delete = {**cfn("Delete", spec, physical_id=spec.name), "StackId": old_stack}
+    serving_resource.on_event(delete, clients, wiring, now=at(bedrock_double, timedelta(minutes=5)))
+    arn = serving_resource.on_event({**cfn("Create", spec, request_id="req-new"), "StackId": new_stack}, clients, wiring, now=at(bedrock_double, timedelta(minutes=10)))["Data"]["Arn"]
+    bedrock_double.settle()
+    serving_resource.on_event(delete, clients, wiring, now=at(bedrock_double, timedelta(hours=2)))  # the old stack's Delete, replayed late
+    assert arn in bedrock_double.throughputs and records.get(clients.ssm, spec.record_name)["arn"] == arn
+    assert serving_resource.is_complete(delete, clients, wiring, now=at(bedrock_double, timedelta(hours=2))) == {"IsComplete": True} and arn in bedrock_double.throughputs
+
+
+def test_a_delete_whose_name_differs_never_creates_anything(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    assert serving_resource.on_event(cfn("Delete", spec, physical_id="tailor-dev-micro-eval-00000000"), clients, wiring, now=at(bedrock_double)) == {"PhysicalResourceId": "tailor-dev-micro-eval-00000000"}
+    assert bedrock_double.throughputs == {}
+
+
+def test_serving_deleted_outside_tailor_comes_back_with_new_hours(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
+    bedrock_double.settle()
+    bedrock_double.client.delete_provisioned_model_throughput(provisionedModelId=arn)
+    back = serving_resource.on_event(cfn("Update", replace(spec, hours=2), old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=1)))
+    assert back["Data"]["Arn"] not in ("", arn) and back["Data"]["ExpiresAt"] == "2026-11-25T12:00:00Z"
+
+
+def test_a_committed_pt_without_a_known_term_end_is_reported_never_deleted(clients, wiring, bedrock_double, model):
+    from tailor.serving_model import COMMITMENT_TERM, managed_tags
+
+    arn = bedrock_double.client.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="committed", modelId=model, clientRequestToken="committed", commitmentDuration="OneMonth",
+        tags=managed_tags("dev", "committed", COMMITMENT_TERM, {}))["provisionedModelArn"]
+    bedrock_double.throughputs[arn].commitment_expiration_time = None  # not yet shown while Creating (UNCONFIRMED)
+    bedrock_double.settle()
+    report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(days=40)))
+    assert report.committed == [(arn, "term end not yet known")] and report.past_expiry == [] and arn in bedrock_double.throughputs
+
+
+def test_a_refused_job_serving_is_notified_and_does_not_hold_back_the_others(clients, wiring, bedrock_double, monkeypatch):
+    from tailor import completion
+
+    env = environment("dev")
+    for key in ("support-bot", "support-distilled"):
+        spec = serving_resource.spec_for("dev", {}, env.jobs[key].serve)
+        serving_resource.on_event(cfn("Create", spec, request_id=f"req-{key}"), clients, wiring, now=at(bedrock_double))
+        records.put(clients.ssm, naming.job_record_name("dev", key), {"jobKey": key, "jobName": f"tailor-dev-{key}", "jobArn": f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/x/{key[:12].replace('-', 'x'):<12}", "status": "Completed", "customModelArn": bedrock_double.add_custom_model(key)})
+    bedrock_double.fail_next("CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "no model units left")
+    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-distilled"]
+    assert len(bedrock_double.deployments) == 1 and bedrock_double.throughputs == {}
+
+
+def test_the_lambda_entry_points_dispatch_schedules_sweeps_and_provider_calls(clients, wiring, bedrock_double, model, monkeypatch):
+    from functions import serving_resource as serving_entry
+    from functions import teardown as teardown_entry
+    from tailor import aws
+    from tests.conftest import wiring_environment
+
+    wiring_environment(monkeypatch, wiring)
+    monkeypatch.setenv("TAILOR_SWEEP_POLICY", POLICY.to_json())
+    monkeypatch.setattr(aws, "Clients", lambda: clients)
+    spec = throughput_spec(model)
+    created = serving_entry.on_event(cfn("Create", spec), None)  # the entry points read the real clock
+    assert serving_entry.is_complete({**cfn("Create", spec), "PhysicalResourceId": spec.name, "Data": created["Data"]}, None) == {"IsComplete": False}
+    event = json.loads(schedules(clients)[0]["Target"]["Input"])
+    bedrock_double.settle()
+    assert teardown_entry.handler(event, None)["action"] == "not-due"  # fired early (or replayed for an old expiry)
+    bedrock_double.client.tag_resource(resourceARN=event["arn"], tags=[{"key": TAG_EXPIRES_AT, "value": "2020-01-01T00:00:00Z"}])
+    assert teardown_entry.handler(event, None)["action"] == "deleted"
+    assert teardown_entry.handler(event, None)["action"] == "gone"  # the duplicate delivery
+    assert teardown_entry.handler({"tailor": "sweep"}, None)["managed"] == 0
+    with pytest.raises(ValueError, match="teardown event for environment 'prod' reached dev"):
+        teardown_entry.handler({**event, "environment": "prod"}, None)
