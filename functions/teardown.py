@@ -4,6 +4,7 @@ A teardown that finds the resource busy returns "deferred" rather than failing: 
 and a normal race (expiry during creation) does not page anyone through the dead-letter queue.
 """
 import logging
+import time
 from datetime import datetime, timezone
 
 from functions.wiring import from_environment, sweep_policy
@@ -11,6 +12,7 @@ from tailor import aws, reconciler, serving
 from tailor.schedules import TEARDOWN
 
 logging.getLogger().setLevel(logging.INFO)
+MAX_WAIT_S = 120  # the schedule's minute of lead plus clock skew; far below the function's timeout
 
 
 def handler(event, context):
@@ -18,6 +20,11 @@ def handler(event, context):
     if event.get("tailor") == TEARDOWN:
         if event.get("environment") != wiring.environment:
             raise ValueError(f"teardown event for environment {event.get('environment')!r} reached {wiring.environment}")
-        outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=f"expired at {event.get('expiresAt')} (schedule)")
-        return outcome.__dict__
+        reason = f"expired at {event.get('expiresAt')} (schedule)"
+        outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=reason)
+        wait = (outcome.due - now).total_seconds() if outcome.action == "not-due" and outcome.due else None
+        if wait is not None and 0 < wait <= MAX_WAIT_S:  # the schedule fires a minute early on purpose
+            time.sleep(wait)
+            outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(timezone.utc), reason=reason)
+        return {**outcome.__dict__, "due": outcome.due.isoformat() if outcome.due else None}
     return reconciler.sweep(aws.Clients(), wiring, sweep_policy(), now=now).as_dict()

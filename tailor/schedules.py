@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +20,9 @@ from tailor.serving_model import format_time
 MAX_RETRY_ATTEMPTS = 20
 MAX_EVENT_AGE_S = 6 * 3600
 TEARDOWN = "teardown"
+# Scheduler fires anywhere in the minute after its time. Firing a minute early and letting the teardown
+# handler wait out the rest (it never deletes before expires-at) ends serving at its expiry, not up to 59 s after.
+FIRE_EARLY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: date
         scheduler.create_schedule(
             Name=name,
             GroupName=wiring.schedule_group,
-            ScheduleExpression=f"at({expires_at.strftime('%Y-%m-%dT%H:%M:%S')})",
+            ScheduleExpression=f"at({(expires_at - FIRE_EARLY).strftime('%Y-%m-%dT%H:%M:%S')})",
             ScheduleExpressionTimezone="UTC",
             FlexibleTimeWindow={"Mode": "OFF"},
             ActionAfterCompletion="DELETE",

@@ -33,6 +33,7 @@ class Outcome:
     arn: str | None
     action: str  # created | adopted | deleted | gone | not-due | deferred | committed | not-managed | would-delete | pending
     detail: str = ""
+    due: datetime | None = None  # for not-due: the expiry it is waiting for
 
 
 def ensure(clients: Any, wiring: Wiring, record: dict[str, Any], model_arn: str, *, generation: str, now: datetime) -> dict[str, Any]:
@@ -147,7 +148,7 @@ def teardown(clients: Any, wiring: Wiring, arn: str, *, now: datetime, reason: s
         return Outcome(arn, "committed", f"commitment term ends {format_time(served.commitment_end)}")
     expires = served.expires_at
     if not force and expires is not None and now < expires:
-        return Outcome(arn, "not-due", f"expires {format_time(expires)}")  # a late or duplicate schedule for an older expiry
+        return Outcome(arn, "not-due", f"expires {format_time(expires)}", expires)  # early, or a late schedule for an older expiry
     if dry_run:
         return Outcome(arn, "would-delete", reason)
     if served.busy:

@@ -54,7 +54,7 @@ def test_given_a_throughput_entry_when_created_then_pt_is_tagged_scheduled_recor
     assert pt.request["modelUnits"] == 1 and "commitmentDuration" not in pt.request
     assert bedrock_double.tags[arn] == {"managed-by": "tailor", "environment": "dev", "tailor-serving": "micro-eval", "expires-at": "2026-11-25T13:00:00Z", "team": "ml"}
     [schedule] = schedules(clients)
-    assert schedule["ScheduleExpression"] == "at(2026-11-25T13:00:00)" and schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["ScheduleExpression"] == "at(2026-11-25T12:59:00)" and schedule["ActionAfterCompletion"] == "DELETE"
     assert schedule["Target"]["DeadLetterConfig"]["Arn"] == wiring.dead_letter_queue_arn and schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert json.loads(schedule["Target"]["Input"]) == {"tailor": "teardown", "environment": "dev", "arn": arn, "expiresAt": "2026-11-25T13:00:00Z"}
     assert records.get(clients.ssm, spec.record_name)["status"] == "active"
@@ -94,7 +94,7 @@ def test_hours_change_moves_the_expiry_in_place_and_replaces_the_schedule(client
     result = serving_resource.on_event(cfn("Update", longer, old=spec, physical_id=spec.name, request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(hours=1)))
     assert result["PhysicalResourceId"] == spec.name and result["Data"]["Arn"] == arn
     assert bedrock_double.tags[arn][TAG_EXPIRES_AT] == "2026-11-25T15:00:00Z"
-    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T15:00:00)"]
+    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T14:59:00)"]
 
 
 def test_hours_shortened_into_the_past_tears_down_now(clients, wiring, bedrock_double, model):
@@ -210,7 +210,7 @@ def test_adopting_after_a_failed_start_applies_the_new_hours(clients, wiring, be
     serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
     again = serving_resource.on_event(cfn("Create", replace(spec, hours=1), request_id="req-2"), clients, wiring, now=at(bedrock_double, timedelta(minutes=2)))
     assert again["Data"]["ExpiresAt"] == "2026-11-25T10:00:00Z"
-    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T10:00:00)"]
+    assert [s["ScheduleExpression"] for s in schedules(clients)] == ["at(2026-11-25T09:59:00)"]
 
 
 def test_unmanaged_delete_never_takes_a_managed_pt_whose_tags_were_unreadable_in_the_list(clients, wiring, bedrock_double, model):

@@ -58,6 +58,7 @@ MINUTE = timedelta(minutes=1)
 POLICY = reconciler.SweepPolicy(warn_before_minutes=30, unmanaged="report", dry_run=False, max_hours=8)
 RECONCILE_EVERY = timedelta(minutes=5)  # config/dev.yaml reconcile_every_minutes
 SCHEDULER_PRECISION = MINUTE  # a one-time schedule fires within the minute of its at() time
+ON_TIME = timedelta(0)  # ...and fires a minute early; the handler waits out the rest, so serving ends at its expiry
 LAMBDA_RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=2))  # Lambda async: 2 retries, 1 then 2 minutes apart
 PROVIDER_POLL = timedelta(seconds=30)  # cdk_constructs/serving_provider.py QUERY_INTERVAL and TOTAL_TIMEOUT
 PROVIDER_TIMEOUT = timedelta(minutes=30)
@@ -539,6 +540,7 @@ class Simulation:
         with mock.patch.object(teardown_function, "datetime", _LambdaDatetime(lambda: self.clock() + self.lambda_skew)), \
                 mock.patch.object(teardown_function, "aws", SimpleNamespace(Clients=lambda: self.clients)), \
                 mock.patch.object(teardown_function, "from_environment", lambda: self.wiring), \
+                mock.patch.object(teardown_function, "time", SimpleNamespace(sleep=lambda seconds: self.clock.advance(seconds=seconds))), \
                 mock.patch.dict(os.environ, {"TAILOR_SWEEP_POLICY": self.policy.to_json()}):
             result = teardown_function.handler(invocation.event, None)
         if crash is not None:
@@ -731,6 +733,6 @@ def minutes(delta: timedelta | None) -> str:
 
 __all__ = [
     "DEPLOYMENT_READY", "InjectedCrash", "Invocation", "LAMBDA_RETRY_DELAYS", "Life", "MINUTE", "POLICY", "RECONCILE_EVERY",
-    "SCHEDULER_PRECISION", "Simulation", "StackOperation", "T0", "THROUGHPUT_READY", "job_serving_spec", "job_state_change", "make_world",
+    "ON_TIME", "SCHEDULER_PRECISION", "Simulation", "StackOperation", "T0", "THROUGHPUT_READY", "job_serving_spec", "job_state_change", "make_world",
     "minutes", "standalone", "throughput_spec",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from tailor.schedules import teardown_event
 from tailor.serving_model import format_time
 from tests.simulation.harness import (
-    MINUTE, RECONCILE_EVERY, SCHEDULER_PRECISION, THROUGHPUT_READY, T0, Life, Simulation, StackOperation, throughput_spec,
+    MINUTE, ON_TIME, RECONCILE_EVERY, THROUGHPUT_READY, T0, Life, Simulation, StackOperation, throughput_spec,
 )
 
 AFTER = 2 * RECONCILE_EVERY + 2 * MINUTE  # how long past the last expiry a scenario keeps the clock running
@@ -243,14 +243,14 @@ def undeletable_neighbour(sim: Simulation) -> list[str]:
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("none (provisioned)", SCHEDULER_PRECISION, no_fault("provisioned"), faults=0),
-    Scenario("none (on-demand deployment)", SCHEDULER_PRECISION, no_fault("on_demand"), faults=0),
+    Scenario("none (provisioned)", ON_TIME, no_fault("provisioned"), faults=0),
+    Scenario("none (on-demand deployment)", ON_TIME, no_fault("on_demand"), faults=0),
     Scenario("schedule deleted after creation", RECONCILE_EVERY, schedule_deleted("provisioned")),
     Scenario("schedule deleted (on-demand)", RECONCILE_EVERY, schedule_deleted("on_demand")),
     Scenario("CreateSchedule fails once (deploy fails)", RECONCILE_EVERY, create_schedule_fails, measure="deletable"),
     Scenario("teardown crashes 1x (Lambda retry)", RECONCILE_EVERY, teardown_crashes(1)),
     Scenario("teardown crashes 3x (DLQ)", RECONCILE_EVERY, teardown_crashes(3)),
-    Scenario("teardown crashes after deleting", SCHEDULER_PRECISION, teardown_crashes(1, after=True)),
+    Scenario("teardown crashes after deleting", ON_TIME, teardown_crashes(1, after=True)),
     Scenario("Delete throttled 1x", RECONCILE_EVERY, delete_fails("ThrottlingException")),
     Scenario("Delete throttled 3x", RECONCILE_EVERY, delete_fails("ThrottlingException", 3)),
     Scenario("Delete InternalServer 1x", RECONCILE_EVERY, delete_fails("InternalServerException")),
@@ -262,14 +262,14 @@ SCENARIOS: tuple[Scenario, ...] = (
              options={"throughput_ready": LONG_READY}),
     Scenario("Creating at expiry, on-demand (from deletable)", RECONCILE_EVERY, creating_at_expiry("on_demand"), measure="deletable",
              options={"deployment_ready": LONG_READY}),
-    Scenario("duplicate delivery (x3)", SCHEDULER_PRECISION, duplicate_delivery),
-    Scenario("6 h late replay after recreate", SCHEDULER_PRECISION, replay_after_recreate, runs=2),
-    Scenario("6 h late replay after extend", SCHEDULER_PRECISION, replay_after_extend, runs=2),
-    Scenario("reconciler misses one pass", SCHEDULER_PRECISION, reconciler_misses_pass),
-    Scenario("job completion event lost", SCHEDULER_PRECISION, completion_event(False), runs=3),
+    Scenario("duplicate delivery (x3)", ON_TIME, duplicate_delivery),
+    Scenario("6 h late replay after recreate", ON_TIME, replay_after_recreate, runs=2),
+    Scenario("6 h late replay after extend", ON_TIME, replay_after_extend, runs=2),
+    Scenario("reconciler misses one pass", ON_TIME, reconciler_misses_pass),
+    Scenario("job completion event lost", ON_TIME, completion_event(False), runs=3),
     Scenario("Scheduler cannot invoke the function", RECONCILE_EVERY, scheduler_cannot_invoke),
-    # The skewed clock also runs the sweep, so its bound is a period plus the skew.
-    Scenario("function clock 5 s behind, fires at :00", RECONCILE_EVERY + SKEW, clock_behind,
+    # The schedule fires a minute early and the handler waits by its own (late) clock: the skew is the overrun.
+    Scenario("function clock 5 s behind, fires at :00", SKEW, clock_behind,
              options={"fire_offset": timedelta(0), "lambda_skew": -SKEW}),
     Scenario("2 faults: schedule lost + missed pass", 2 * RECONCILE_EVERY, schedule_lost_and_pass_missed, faults=2),
     Scenario("2 faults: schedule lost + neighbour undeletable", RECONCILE_EVERY, undeletable_neighbour, faults=2),

@@ -17,7 +17,7 @@ from tailor import records
 from tailor.reconciler import SweepError
 from tailor.serving_model import COMMITMENT_TERM, expiry, format_time, managed_tags
 from tests.simulation import scenarios
-from tests.simulation.harness import MINUTE, POLICY, RECONCILE_EVERY, SCHEDULER_PRECISION, T0, THROUGHPUT_READY, Simulation
+from tests.simulation.harness import MINUTE, ON_TIME, POLICY, RECONCILE_EVERY, T0, THROUGHPUT_READY, Simulation
 from tests.simulation.scenarios import BY_NAME, LONG_READY, OUTAGE, Scenario, measure, only_life
 
 # Reconciler phases relative to T0 (serving is created at T0 and expires on a whole minute).
@@ -54,11 +54,11 @@ def test_given_no_fault_when_serving_expires_then_it_is_warned_once_and_its_sche
     # Given
     sim = simulate(reconcile_phase=OFF_PHASE)
     # When
-    measure(Scenario("none", SCHEDULER_PRECISION, scenarios.no_fault(mode)), sim)
+    measure(Scenario("none", ON_TIME, scenarios.no_fault(mode)), sim)
     # Then
     life = only_life(sim)
     assert life.mode == mode and life.deleted_by == "schedule"
-    assert timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.overrun == ON_TIME
     assert subjects(sim) == ["micro-eval serving started", "micro-eval ends soon", "micro-eval serving deleted"]
     [warning] = [m for m in sim.messages if m["subject"].endswith("ends soon")]
     assert life.expires_at - timedelta(minutes=POLICY.warn_before_minutes) <= warning["at"] < life.expires_at
@@ -132,7 +132,7 @@ def test_given_the_teardown_crashes_after_deleting_then_the_retry_finds_it_gone_
     # Then
     invocation, life = fired(sim), only_life(sim)
     assert [a.error is None for a in invocation.attempts] == [False, True] and invocation.result["action"] == "gone"
-    assert life.deleted_by == "schedule" and timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.deleted_by == "schedule" and life.overrun == ON_TIME
     assert subjects(sim).count("micro-eval serving deleted") == 1 and sim.dead_letters() == []
 
 
@@ -207,7 +207,7 @@ def test_given_the_same_schedule_delivered_three_times_then_the_extra_deliveries
     # Then
     life = only_life(sim)
     assert [o["action"] for o in sim.outcomes("replay")] == ["gone", "gone"] and sim.failed_attempts() == []
-    assert timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.overrun == ON_TIME
     assert subjects(sim).count("micro-eval serving deleted") == 1
 
 
@@ -222,8 +222,8 @@ def test_given_a_replay_six_hours_late_after_the_name_was_reused_then_the_new_th
     [replay] = [i for i in sim.invocations if i.source == "replay"]
     assert replay.event["arn"] == old.arn and replay.attempts[0].at == old.expires_at + timedelta(hours=6)
     assert replay.result["action"] == "gone" and replay.attempts[0].at < new.expires_at
-    assert new.deleted_by == "schedule" and timedelta(0) <= new.overrun <= SCHEDULER_PRECISION
-    assert timedelta(0) <= old.overrun <= SCHEDULER_PRECISION and sim.failed_attempts() == []
+    assert new.deleted_by == "schedule" and new.overrun == ON_TIME
+    assert old.overrun == ON_TIME and sim.failed_attempts() == []
 
 
 def test_given_replays_after_the_hours_were_extended_then_nothing_is_deleted_before_the_new_expiry(simulate):
@@ -235,7 +235,7 @@ def test_given_replays_after_the_hours_were_extended_then_nothing_is_deleted_bef
     life = only_life(sim)
     assert [o["action"] for o in sim.outcomes("replay")] == ["not-due", "not-due"]
     assert life.expires_at == T0 + timedelta(hours=7) and life.deleted_by == "schedule"
-    assert timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.overrun == ON_TIME
 
 
 # ------------------------------------------------------------------------------------------------ the reconciler
@@ -249,7 +249,7 @@ def test_given_the_reconciler_misses_a_pass_then_the_intact_schedule_still_delet
     # Then
     life = only_life(sim)
     assert len(sim.failed_attempts("reconciler")) == 3 and sim.dead_letters() == [{"tailor": "sweep"}]
-    assert life.deleted_by == "schedule" and timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.deleted_by == "schedule" and life.overrun == ON_TIME
 
 
 def test_given_the_schedule_lost_and_a_missed_pass_then_two_faults_cost_at_most_two_periods(simulate):
@@ -302,15 +302,15 @@ def test_given_scheduler_cannot_invoke_the_function_then_the_reconciler_deletes_
     assert sim.schedules() == []
 
 
-def test_given_the_function_clock_five_seconds_behind_then_an_on_the_minute_firing_is_not_due_and_the_reconciler_ends_it(simulate):
-    # Given Scheduler firing at hh:mm:00 and a function clock 5 s behind
+def test_given_the_function_clock_five_seconds_behind_then_the_early_firing_waits_and_ends_it_five_seconds_late(simulate):
+    # Given Scheduler firing at hh:mm:00 (a minute before expiry, by design) and a function clock 5 s behind
     sim = simulate(reconcile_phase=OFF_PHASE, fire_offset=timedelta(0), lambda_skew=timedelta(seconds=-5))
     # When
     measure(BY_NAME["function clock 5 s behind, fires at :00"], sim)
-    # Then the fast path is lost to the skew, quietly, and the backstop bounds it
+    # Then the handler waits out the minute by its own clock: the schedule still ends it, 5 s late
     life = only_life(sim)
-    assert fired(sim).result["action"] == "not-due" and sim.failed_attempts() == []
-    assert life.deleted_by == "reconciler" and life.overrun == OFF_PHASE
+    assert fired(sim).result["action"] == "deleted" and sim.failed_attempts() == []
+    assert life.deleted_by == "schedule" and life.overrun == timedelta(seconds=5)
 
 
 # ------------------------------------------------------------------------------------------------ job serving
@@ -321,7 +321,7 @@ def test_given_a_job_with_a_serve_block_when_it_completes_then_serving_starts_an
     # Given
     sim = simulate(reconcile_phase=OFF_PHASE)
     # When
-    measure(Scenario("job", SCHEDULER_PRECISION, scenarios.completion_event(delivered)), sim)
+    measure(Scenario("job", ON_TIME, scenarios.completion_event(delivered)), sim)
     # Then
     life = only_life(sim)
     [job] = sim.double.jobs.values()
@@ -331,7 +331,7 @@ def test_given_a_job_with_a_serve_block_when_it_completes_then_serving_starts_an
     else:
         assert timedelta(0) < started_after <= RECONCILE_EVERY and not any(i.source == "job-event" for i in sim.invocations)
     assert life.expires_at == expiry(life.created_at, 2)  # config/dev.yaml: support-bot serves for 2 hours
-    assert life.deleted_by == "schedule" and timedelta(0) <= life.overrun <= SCHEDULER_PRECISION
+    assert life.deleted_by == "schedule" and life.overrun == ON_TIME
     assert "support-bot serving started" in subjects(sim)
 
 
