@@ -51,16 +51,18 @@ def test_every_delivery_path_to_teardown_has_retries_and_a_dead_letter_queue(ass
     t.has_resource_properties("AWS::SQS::Queue", {"KmsMasterKeyId": Match.any_value()})
 
 
-def test_run_time_schedules_are_created_with_retry_policy_dead_letter_queue_and_delete_after_firing():
-    """The schedules themselves are made by handlers, not CloudFormation: their shape is asserted on the real call."""
-    import inspect
+def test_run_time_schedules_have_retry_policy_dead_letter_queue_and_delete_after_firing(wiring, clients):
+    """Teardown schedules are made by handlers, not CloudFormation: the real call, read back from moto."""
+    from datetime import datetime, timezone
 
-    from tailor import schedules
+    from tailor.schedules import schedule_teardown
 
-    source = inspect.getsource(schedules.schedule_teardown)
-    for field in ('"RetryPolicy"', '"DeadLetterConfig"', 'ActionAfterCompletion="DELETE"', 'ScheduleExpressionTimezone="UTC"'):
-        assert field in source
-    # The handler tests (tests/handlers/test_serving.py) read the created schedule back from moto and check the values.
+    arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefghijkl"
+    name = schedule_teardown(clients.scheduler, wiring, arn, datetime(2026, 11, 25, 13, 0, tzinfo=timezone.utc))
+    schedule = clients.scheduler.get_schedule(Name=name, GroupName=wiring.schedule_group)
+    assert schedule["ActionAfterCompletion"] == "DELETE" and schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0 and schedule["Target"]["DeadLetterConfig"]["Arn"] == wiring.dead_letter_queue_arn
+    assert schedule["Target"]["RoleArn"] == wiring.scheduler_role_arn and schedule["Target"]["Arn"] == wiring.teardown_function_arn
 
 
 def test_alarms_on_dead_letters_teardown_errors_overruns_and_a_silent_reconciler_notify_the_topic(assembly):
