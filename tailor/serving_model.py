@@ -61,6 +61,7 @@ class Served:
     model_arn: str | None
     commitment_end: datetime | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    failure_message: str | None = None
 
     def managed_by(self, environment: str) -> bool:
         return self.tags.get(TAG_MANAGED_BY) == naming.PROJECT and self.tags.get(TAG_ENVIRONMENT) == environment
@@ -135,6 +136,7 @@ def _from_throughput(view: dict[str, Any]) -> Served:
     return Served(
         arn=view["provisionedModelArn"], mode=PROVISIONED, name=view["provisionedModelName"], status=view["status"],
         created=view["creationTime"], model_arn=view.get("modelArn"), commitment_end=view.get("commitmentExpirationTime"),
+        failure_message=view.get("failureMessage"),
     )
 
 
@@ -145,5 +147,5 @@ def _from_deployment(view: dict[str, Any]) -> Served:
     return Served(
         arn=view["customModelDeploymentArn"], mode=ON_DEMAND,
         name=view.get("modelDeploymentName") or view.get("customModelDeploymentName") or "",
-        status=status, created=view["createdAt"], model_arn=view.get("modelArn"),
+        status=status, created=view["createdAt"], model_arn=view.get("modelArn"), failure_message=view.get("failureMessage"),
     )

@@ -101,7 +101,7 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
     if served is None:
         return {"IsComplete": True, "Data": {"Status": "deleted"}}
     if served.status == "Failed":
-        raise ServingError(f"{spec.key}: {served.arn} failed to start; CloudFormation will roll back and delete it")
+        raise ServingError(f"{spec.key}: {served.arn} failed to start: {served.failure_message or 'Bedrock gave no reason'}; CloudFormation rolls back and deletes it")
     data = {"Arn": served.arn, "Status": served.status, "ExpiresAt": record.get("expiresAt") or ""}
     if not served.busy:
         return {"IsComplete": True, "Data": data}

@@ -297,3 +297,11 @@ def test_the_lambda_entry_points_dispatch_schedules_sweeps_and_provider_calls(cl
     assert teardown_entry.handler({"tailor": "sweep"}, None)["managed"] == 0
     with pytest.raises(ValueError, match="teardown event for environment 'prod' reached dev"):
         teardown_entry.handler({**event, "environment": "prod"}, None)
+
+
+def test_a_pt_that_fails_to_start_fails_the_deploy_with_bedrocks_reason(clients, wiring, bedrock_double, model):
+    spec = throughput_spec(model)
+    created = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))
+    bedrock_double.set_throughput_status(created["Data"]["Arn"], "Failed", "Insufficient model units for no-commitment throughput")
+    with pytest.raises(serving.ServingError, match=r"^micro-eval: .* failed to start: Insufficient model units for no-commitment throughput; CloudFormation rolls back"):
+        serving_resource.is_complete({**cfn("Create", spec), "PhysicalResourceId": spec.name, "Data": created["Data"]}, clients, wiring, now=at(bedrock_double, timedelta(minutes=5)))
