@@ -1,7 +1,7 @@
 """Where undeliverable teardown and reconcile events land, with an alarm: a lost expiry must page someone."""
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_constructs.nag import acknowledge
+from tailor import naming
 
 
 class DeadLetterQueue(Construct):
@@ -21,6 +22,14 @@ class DeadLetterQueue(Construct):
             self, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        # The Jobs stack's rules (completion events and re-checks) deliver here too; CDK cannot add that
+        # permission across stacks, so it is granted here for this environment's Jobs stack rules only.
+        stack = Stack.of(self)
+        self.queue.add_to_resource_policy(iam.PolicyStatement(
+            sid="JobsStackRules", actions=["sqs:SendMessage"], resources=[self.queue.queue_arn],
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            conditions={"ArnLike": {"aws:SourceArn": stack.format_arn(service="events", resource="rule", resource_name=f"{naming.stack_name(environment, 'Jobs')}-*")}},
+        ))
         acknowledge(self.queue, "SQS3", "This queue is the dead-letter queue of the teardown schedules, rule targets and async invocations; a DLQ needs none.")
         self.alarm = cloudwatch.Alarm(
             self, "NotEmpty",

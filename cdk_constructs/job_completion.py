@@ -6,6 +6,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_constructs.nag import acknowledge_wildcard_resource
@@ -16,7 +18,7 @@ TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
 
 
 class JobCompletion(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration, wiring_environment: dict[str, str]) -> None:
+    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration, wiring_environment: dict[str, str], dead_letter_queue: sqs.IQueue) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.handler = TailorFunction(
@@ -33,7 +35,16 @@ class JobCompletion(Construct):
         self.handler.role.add_to_policy(iam.PolicyStatement(sid="WriteRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[records]))
         acknowledge_wildcard_resource(self.handler.role, jobs, "Job ARNs end in a service-generated id; read-only Get on this account's and Region's jobs.")
         acknowledge_wildcard_resource(self.handler.role, records, "The job records of this environment only: one SSM parameter per job key under its own path.")
-        target = targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6))
+        # Undeliverable events and invocations that fail every retry land in the Guard stack's alarmed queue.
+        target = targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6), dead_letter_queue=dead_letter_queue)
+        lambda_.CfnEventInvokeConfig(
+            self, "AsyncFailures", function_name=self.function.function_name, qualifier="$LATEST", maximum_retry_attempts=2,
+            maximum_event_age_in_seconds=6 * 3600,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=dead_letter_queue.queue_arn)),
+        )
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn]))
+        self.handler.role.add_to_policy(iam.PolicyStatement(sid="DeadLetterKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]))
         # `jobStatus`, not `status`: a pattern on detail.status silently never matches (bedrock.md D).
         self.state_change_rule = events.Rule(
             self,

@@ -6,6 +6,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk_constructs.bedrock_service_role import BedrockServiceRole, S3Object
@@ -74,6 +75,7 @@ class JobsStack(Stack):
             reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
             # Without job serving the completion handler neither needs nor gets any serving permission.
             wiring_environment={**wiring, "TAILOR_SERVE_JOBS": "1"} if serves_jobs else {},
+            dead_letter_queue=sqs.Queue.from_queue_arn(self, "DeadLetters", guard.dead_letter_queue_arn),
         )
         NotificationTopic.grant_publish_to(topic, key, self.completion.function)
         grants = ServingGrants(

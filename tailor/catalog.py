@@ -26,6 +26,8 @@ API_CUSTOMIZATION_TYPE = {
 HYPERPARAMETER_STYLES = ("string_map", "rft_typed")
 HYPERPARAMETER_TYPES = ("int", "float", "enum")
 INVOCATIONS = ("on_demand", "inference_profile")
+# What the plan reads; a misspelt name would silently leave a cost out of the budget check.
+PRICE_NAMES = ("training_per_1k_tokens", "storage_per_month", "provisioned_per_mu_hour")
 REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "models.yaml"
 
@@ -167,6 +169,9 @@ def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Mo
     pt = schema.boolean(problems, f"{path}.provisioned_throughput", entry.get("provisioned_throughput"), False)
     prices = {}
     for price_name, price in schema.entries(problems, f"{path}.prices", entry.get("prices")).items():
+        if price_name not in PRICE_NAMES:
+            problems.add(f"{path}.prices.{price_name}", f"unknown price; allowed here: {', '.join(PRICE_NAMES)}")
+            continue
         parsed = _parse_price(problems, f"{path}.prices.{price_name}", price)
         if parsed:
             prices[str(price_name)] = parsed

@@ -55,7 +55,7 @@ def _validate(args: argparse.Namespace) -> int:
     if rules is None:
         return _usage(f"{args.base_model} takes no validation set for {args.ctype}")
     if not args.file.is_file():
-        return _usage(f"{args.file}: no such file")
+        return _usage(f"{args.file}: {'a directory, not a file' if args.file.is_dir() else 'no such file'}")
     report = validate_path(args.file, rules, max_errors=args.max_errors, source=str(args.file))
     for line in report.render():
         print(line, file=sys.stderr if not report.ok else sys.stdout)
@@ -72,8 +72,13 @@ def _plan(args: argparse.Namespace) -> int:
         files = sorted(args.from_dir.glob(f"plan-{args.env or '*'}.json"))
         if not files:
             return _usage(f"no plan-*.json in {args.from_dir}; run `make synth` first")
-        plans = [json.loads(f.read_text()) for f in files]
-        stale = [f.name for f, p in zip(files, plans) if "worst_case_month_usd" not in p]
+        plans = []
+        for file in files:
+            try:
+                plans.append(json.loads(file.read_text()))
+            except (OSError, ValueError) as exc:
+                return _usage(f"{file}: not a plan file ({exc}); run `make synth` again")
+        stale = [f.name for f, p in zip(files, plans) if not isinstance(p, dict) or not {"worst_case_month_usd", "environment", "servings"} <= set(p)]
         if stale:
             return _usage(f"{', '.join(stale)} in {args.from_dir}: no cost figures (written by an older Tailor); run `make synth` again")
     else:
@@ -81,6 +86,11 @@ def _plan(args: argparse.Namespace) -> int:
         from tailor.plan import build_plan
         from tailor.preflight import check_datasets
 
+        if not args.config_dir.is_dir():
+            return _usage(f"--config-dir {args.config_dir}: no such directory")
+        if args.env is not None and not (args.config_dir / f"{args.env}.yaml").is_file():
+            available = ", ".join(sorted(f.stem for f in args.config_dir.glob("*.yaml"))) or "(none)"
+            return _usage(f"ENV {args.env!r}: no {args.config_dir.name}/{args.env}.yaml; available environments: {available}")
         catalog = load_catalog(args.catalog)
         environments = load_environments(args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env)
         plans = [build_plan(env, check_datasets(env)) for env in environments]

@@ -62,7 +62,16 @@ def build_plan(env: Environment, stats: Mapping[tuple[str, str], DatasetStats]) 
 def budget_problems(plan: dict[str, Any], source: str) -> list[Problem]:
     """One problem when the plan's worst-case month exceeds policy.monthly_budget_usd; none otherwise."""
     budget, worst = plan["budget_usd"], plan["worst_case_month_usd"]
-    if budget is None or worst <= budget:
+    if budget is None:
+        return []
+    # Hourly throughput is the cost that can run away; without its price the budget check would pass anything.
+    unpriced = [s for s in plan["servings"] if s["mode"] == "provisioned" and s["worst_case_usd"] is None]
+    if unpriced:
+        return [Problem(source, s["path"], (
+            f"cannot be priced: the catalog has no provisioned_per_mu_hour for {s['base_model']}, so policy.monthly_budget_usd "
+            "cannot be checked; add that price to catalog/models.yaml (or remove the budget)"
+        )) for s in unpriced]
+    if worst <= budget:
         return []
     largest = sorted(plan["worst_case_items"], key=lambda i: i["usd"], reverse=True)[:3]
     named = ", ".join(f"{i['item']} {money(i['usd'])}" for i in largest)

@@ -1,6 +1,7 @@
 """Small helpers to check user-written mappings: each check records a Problem and returns a safe value."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Iterable
 
@@ -88,8 +89,12 @@ def number(problems: Problems, path: str, value: Any, *, minimum: float | None =
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         problems.add(path, f"must be a number, got {show(value)}")
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        # YAML's .nan and .inf: NaN compares false with every bound, so it would slip past any range.
+        problems.add(path, f"is {value}; allowed: a finite number, {_range_text(minimum, maximum)}" if (minimum, maximum) != (None, None) else f"is {value}; allowed: a finite number")
+        return None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        problems.add(path, f"is {value}; allowed: {_range_text(minimum, maximum)}")
+        problems.add(path, f"is {show(value)}; allowed: {_range_text(minimum, maximum)}")
         return None
     return value
 

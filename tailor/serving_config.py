@@ -131,6 +131,9 @@ def _model_ref(problems: Problems, path: str, entry: dict, *, catalog: Catalog, 
         if account and match["account"] != account:
             problems.add(f"{path}.model", f"belongs to account {match['account']}, not this environment's account {account}")
             return None
+        if declared_base and match["base"] and declared_base != match["base"]:
+            problems.add(f"{path}.base_model", f"is {declared_base} but the model ARN says it was customized from {match['base']}; remove base_model or correct it")
+            return None
         base_id = declared_base or match["base"]
         base = catalog.models.get(base_id) if base_id else None
         if base is None:
@@ -150,7 +153,9 @@ def _model_ref(problems: Problems, path: str, entry: dict, *, catalog: Catalog, 
 
 def _serving(problems: Problems, path: str, raw: dict, *, key: str, source: str, model: ModelRef, base: Model, region: str | None, policy: Policy) -> Serving | None:
     before = len(problems)
-    mode = schema.string(problems, f"{path}.mode", raw.get("mode", "provisioned"), choices=MODES)
+    if "mode" in raw and raw["mode"] is None:
+        problems.add(f"{path}.mode", f"is empty; allowed: {', '.join(MODES)}")
+    mode = schema.string(problems, f"{path}.mode", raw.get("mode") or "provisioned", choices=MODES)
     commitment_text = schema.string(problems, f"{path}.commitment", raw.get("commitment"), choices=tuple(COMMITMENTS))
     commitment = COMMITMENTS.get(commitment_text or "")
     units = schema.integer(problems, f"{path}.model_units", raw.get("model_units"), minimum=1)

@@ -134,3 +134,43 @@ def test_synth_refuses_a_plan_over_budget_before_building_any_stack(tmp_path):
     (problem,) = raised.value.problems
     assert "policy.monthly_budget_usd: the worst case this month is $151.80, over the $100.00 budget" in str(problem)
     assert app.node.children == []
+
+
+def test_every_eventbridge_rule_target_in_every_template_has_retries_and_the_dead_letter_queue(assembly):
+    outdir, _ = assembly
+    targets = []
+    for path in outdir.glob("*.template.json"):
+        for resource in json.loads(path.read_text())["Resources"].values():
+            if resource["Type"] == "AWS::Events::Rule":
+                targets += [(path.name, t) for t in resource["Properties"]["Targets"]]
+    assert len(targets) == 2 * 3  # per environment: the sweep, job state changes, job re-checks
+    for name, target in targets:
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1 and "DeadLetterConfig" in target, (name, target)
+    jobs = template(assembly, "Tailor-dev-Jobs")
+    jobs.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"DestinationConfig": {"OnFailure": {"Destination": {"Fn::ImportValue": "Tailor-dev-DeadLetterQueueArn"}}}})
+    template(assembly, "Tailor-dev-Guard").has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+        "Sid": "JobsStackRules", "Principal": {"Service": "events.amazonaws.com"},
+    })])}})
+
+
+def test_synth_refuses_a_bad_local_dataset_with_file_and_line_and_builds_nothing(tmp_path):
+    import aws_cdk as cdk
+    import yaml
+
+    from app import build_app
+    from tailor.errors import UserError
+    from tests.conftest import ROOT
+
+    # Given a config whose local training file has a malformed second line
+    bad = tmp_path / "bad.jsonl"
+    good = (ROOT / "examples/data/support/train.jsonl").read_text().splitlines()[0]
+    bad.write_text(good + "\n{not json\n")
+    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    data["jobs"]["support-bot"]["training_data"] = str(bad)
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    # When synth runs, then it stops with the file and line, and no stack (so no asset upload) exists
+    with pytest.raises(UserError) as raised:
+        build_app(app, root=ROOT, config_dir=tmp_path)
+    assert any(f"{bad}:2:" in str(p) for p in raised.value.problems), raised.value.problems
+    assert app.node.children == []

@@ -52,3 +52,19 @@ def test_plan_of_a_broken_config_exits_1(tmp_path, capsys):
     (tmp_path / "config" / "dev.yaml").write_text("environment: dev\nregion: us-east-1\njobs: {a: {type: fine_tuning, base_model: nope}}\n")
     assert main(["plan", "--config-dir", str(tmp_path / "config")]) == 1
     assert 'jobs.a.base_model: "nope" is not in the catalog' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["plan", "nosuchenv", "--config-dir", str(ROOT / "config")], "tailor: error: ENV 'nosuchenv': no config/nosuchenv.yaml; available environments: dev, prod"),
+    (["plan", "--config-dir", "/nonexistent-config"], "tailor: error: --config-dir /nonexistent-config: no such directory"),
+])
+def test_plan_argument_mistakes_exit_2_with_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_a_corrupt_plan_file_exits_2_naming_it(tmp_path, capsys):
+    (tmp_path / "plan-dev.json").write_text("{bad")
+    assert main(["plan", "--from-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tailor: error: {tmp_path / 'plan-dev.json'}: not a plan file (") and err.count("\n") == 1

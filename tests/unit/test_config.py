@@ -130,3 +130,15 @@ def test_a_bad_catalog_entry_is_reported_with_its_path():
     assert "models.amazon.nova-micro-v1:0:128k.customizations.fine_tuning.hyperparameters.epochCount.default: is 9; allowed: a whole number from 1 to 5" in text
     assert "dataset.format: is \"csv\"; allowed: prompt_completion" in text
     assert "teachers.amazon.nova-pro-v1:0.students[2]: \"amazon.nova-mega\" is not a model in this catalog" in text
+
+
+def test_a_misspelt_or_non_finite_catalog_price_is_refused():
+    raw = yaml.safe_load((ROOT / "catalog" / "models.yaml").read_text())
+    prices = raw["models"]["amazon.nova-micro-v1:0:128k"]["prices"]
+    prices["provisoned_per_mu_hour"] = prices.pop("provisioned_per_mu_hour")
+    prices["storage_per_month"] = {**prices["storage_per_month"], "usd": float("nan")}
+    problems = Problems("catalog/models.yaml")
+    parse_catalog(raw, problems, "catalog/models.yaml")
+    text = "\n".join(str(p) for p in problems.items)
+    assert "prices.provisoned_per_mu_hour: unknown price; allowed here: training_per_1k_tokens, storage_per_month, provisioned_per_mu_hour" in text
+    assert "prices.storage_per_month.usd: is nan; allowed: a finite number, at least 0" in text

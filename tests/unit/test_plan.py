@@ -280,3 +280,25 @@ def test_given_a_plan_file_from_before_cost_figures_when_tailor_plan_from_dir_th
     # Then
     err = capsys.readouterr().err
     assert code == 2 and "plan-dev.json in" in err and "no cost figures (written by an older Tailor); run `make synth` again" in err
+
+
+def test_given_a_budget_and_a_throughput_the_catalog_cannot_price_then_the_budget_check_refuses(monkeypatch):
+    from dataclasses import replace
+
+    from tailor.config import load_environment
+    from tailor.plan import build_plan
+    from tailor.preflight import check_datasets
+    from tests.conftest import ROOT
+    from tests.unit.test_config import CATALOG
+
+    # Given dev, with the PT price of its served model removed from the catalog
+    env = load_environment(ROOT / "config" / "dev.yaml", CATALOG, base_dir=ROOT)
+    serve = env.jobs["support-bot"].serve
+    unpriced_model = replace(serve.base_model, prices={k: v for k, v in serve.base_model.prices.items() if k != "provisioned_per_mu_hour"})
+    env = replace(env, jobs={**env.jobs, "support-bot": replace(env.jobs["support-bot"], serve=replace(serve, base_model=unpriced_model))})
+    # When
+    plan = build_plan(env, check_datasets(env))
+    # Then the budget is not silently passed: the entry that cannot be priced is named
+    (problem,) = budget_problems(plan, plan["source"])
+    assert problem.path == "jobs.support-bot.serve"
+    assert "cannot be priced: the catalog has no provisioned_per_mu_hour for amazon.nova-micro-v1:0:128k" in problem.message

@@ -103,6 +103,13 @@ def test_a_throughput_can_name_a_job_a_custom_model_arn_or_a_committed_base_mode
     (lambda d: d["policy"].update(default_throughput_hours=9), r"policy.default_throughput_hours: is 9; it cannot exceed max_throughput_hours \(8\)"),
     (lambda d: d["policy"].update(unmanaged_throughput="ignore"), r"policy.unmanaged_throughput: is \"ignore\"; allowed: report, delete"),
     (lambda d: d["policy"].update(monthly_budget_usd=None, deny_create_over_budget=True), r"policy.deny_create_over_budget: needs monthly_budget_usd"),
+    # YAML's .nan compares false with every bound and .inf breaks JSON: both must be refused where they are written.
+    (serve(mode="provisioned", hours=float("nan")), r"jobs.support-bot.serve.hours: is nan; allowed: a finite number, at least 0.25"),
+    (lambda d: d["policy"].update(max_throughput_hours=float("nan")), r"policy.max_throughput_hours: is nan; allowed: a finite number"),
+    (lambda d: d["policy"].update(monthly_budget_usd=float("inf")), r"policy.monthly_budget_usd: is inf; allowed: a finite number, at least 1"),
+    (serve(mode=None, hours=2), r"jobs.support-bot.serve.mode: is empty; allowed: provisioned, on_demand"),
+    (throughput(model=ARN, mode=None), r"throughputs.extra.mode: is empty; allowed: provisioned, on_demand"),
+    (throughput(model=ARN, base_model="amazon.nova-lite-v1:0:300k"), r"throughputs.extra.base_model: is amazon.nova-lite-v1:0:300k but the model ARN says it was customized from amazon.nova-micro-v1:0:128k"),
 ])
 def test_each_serving_mistake_gets_a_clear_message(tmp_path, mutate, expected):
     problems = problems_of(tmp_path, mutate)
