@@ -44,6 +44,10 @@ def build_plan(env: Environment, stats: Mapping[tuple[str, str], DatasetStats]) 
     ledger = _Ledger()
     jobs = [_job(job, stats, ledger) for job in env.jobs.values()]
     servings = [_serving(serving, ledger) for serving in env.servings]
+    for job in jobs:
+        twice = [k for k, t in env.throughputs.items() if t.model.kind == "job" and t.model.value == job["key"] and env.jobs[job["key"]].serve]
+        if twice:  # legal, but two throughputs for one model are two bills
+            job["warnings"].append(f"served twice: jobs.{job['key']}.serve and throughputs.{', throughputs.'.join(twice)} each buy their own throughput")
     return {
         "environment": env.name,
         "source": env.source,

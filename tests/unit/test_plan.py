@@ -302,3 +302,12 @@ def test_given_a_budget_and_a_throughput_the_catalog_cannot_price_then_the_budge
     (problem,) = budget_problems(plan, plan["source"])
     assert problem.path == "jobs.support-bot.serve"
     assert "cannot be priced: the catalog has no provisioned_per_mu_hour for amazon.nova-micro-v1:0:128k" in problem.message
+
+
+def test_given_a_job_served_by_its_serve_block_and_a_throughputs_entry_then_the_plan_warns_of_two_bills(tmp_path):
+    # Given
+    plan = plan_of(tmp_path, lambda d: d.setdefault("throughputs", {}).update({"bot-eval": {"model": "support-bot", "hours": 1}}))
+    # Then
+    [bot] = [j for j in plan["jobs"] if j["key"] == "support-bot"]
+    assert "served twice: jobs.support-bot.serve and throughputs.bot-eval each buy their own throughput" in bot["warnings"]
+    assert "support-bot: served twice" in render(plan)
