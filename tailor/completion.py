@@ -68,7 +68,9 @@ def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
         if not latest or latest.get("status") != "pending" or latest.get("name") != serving.get("name"):
             continue
         try:
-            ensure(clients, wiring, latest, job["customModelArn"], generation=job["jobArn"], now=now)
+            active = ensure(clients, wiring, latest, job["customModelArn"], generation=job["jobArn"], now=now)
+            # The job's own record points at what serves its model, so one read answers "where do I call it?".
+            records.put(clients.ssm, serving["jobRecordName"], {**job, "servingArn": active["arn"], "servingExpiresAt": active["expiresAt"]})
             started.append(serving["key"])
         except (ServingError, ClientError) as exc:
             # One entry Bedrock refuses (quota, the budget's deny policy) must not hold back the others.

@@ -154,6 +154,8 @@ def test_job_serving_is_pending_until_completion_then_created_once(clients, wiri
     assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3, minutes=5))) == []
     [pt] = bedrock_double.throughputs.values()
     assert pt.model_arn == model and bedrock_double.tags[pt.arn][TAG_EXPIRES_AT] == "2026-11-25T14:00:00Z"
+    recorded = records.get(clients.ssm, job_record)
+    assert (recorded["servingArn"], recorded["servingExpiresAt"], recorded["status"]) == (pt.arn, "2026-11-25T14:00:00Z", "Completed")
 
 
 def test_sweep_deletes_expired_warns_once_and_reports_unmanaged_and_committed(clients, wiring, bedrock_double, model):
