@@ -16,11 +16,11 @@ from stacks.data_stack import DataStack
 from stacks.guard_stack import GuardStack
 from stacks.jobs_stack import JobsStack
 from tailor import naming
-from tailor.catalog import load_catalog
-from tailor.config import load_environments
+from tailor.config.catalog import load_catalog
+from tailor.config.environment import load_environments
 from tailor.errors import UserError
-from tailor.plan import budget_problems, build_plan, write_plan
-from tailor.preflight import check_datasets
+from tailor.plan.build import budget_problems, build_plan, write_plan
+from tailor.jobs.preflight import check_datasets
 
 ROOT = Path(__file__).resolve().parent
 

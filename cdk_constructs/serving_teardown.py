@@ -20,8 +20,8 @@ from cdk_constructs.dead_letter_queue import DeadLetterQueue
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
-from tailor.reconciler import METRIC_NAMESPACE, SweepPolicy
-from tailor.serving_config import Policy
+from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
+from tailor.config.serving import Policy
 
 
 class ServingTeardown(Construct):

@@ -1,17 +1,26 @@
-"""Lambda entry point for job completion: EventBridge job state changes and the scheduled reconciliation."""
-import logging
+"""Lambda entry point for job completion: EventBridge job state changes and the scheduled reconciliation.
 
-from functions.wiring import from_environment, job_serving
-from tailor import aws, completion
+Each invocation brings job records up to date, then starts the serving of jobs that have completed (where
+this environment serves jobs at all: otherwise this function has no serving rights and no serving wiring).
+"""
+import logging
+from datetime import datetime, timezone
+
+from functions.wiring import from_environment, job_serving_wiring
+from tailor import aws
+from tailor.jobs import completion
+from tailor.serving import job_serving
 
 logging.getLogger().setLevel(logging.INFO)
 
 
 def handler(event, context):
-    basics = from_environment()
-    common = dict(environment=basics.environment, topic_arn=basics.topic_arn, wiring=job_serving())
+    basics, clients, wiring = from_environment(), aws.Clients(), job_serving_wiring()
     if event.get("detail-type") == "Model Customization Job State Change":
-        outcome = completion.handle_event(event, aws.Clients(), **common)
-        return {"outcomes": [outcome.__dict__]}
-    outcomes = completion.reconcile(aws.Clients(), **common)
-    return {"outcomes": [o.__dict__ for o in outcomes]}
+        outcomes = [completion.handle_event(event, clients, environment=basics.environment, topic_arn=basics.topic_arn)]
+        ours = outcomes[0].job_key is not None
+    else:
+        outcomes = completion.reconcile(clients, environment=basics.environment, topic_arn=basics.topic_arn)
+        ours = True
+    started = job_serving.serve_completed(clients, wiring, now=datetime.now(timezone.utc)) if wiring is not None and ours else []
+    return {"outcomes": [o.__dict__ for o in outcomes], "servingStarted": started}

@@ -1,7 +1,8 @@
 """Lambda entry point of the customization-job custom resource (CDK Provider onEvent)."""
 import logging
 
-from tailor import aws, job_resource
+from tailor import aws
+from tailor.jobs import resource as job_resource
 
 logging.getLogger().setLevel(logging.INFO)
 

@@ -3,14 +3,15 @@ import logging
 from datetime import datetime, timezone
 
 from functions.wiring import from_environment
-from tailor import aws, serving_resource
+from tailor import aws
+from tailor.serving import resource
 
 logging.getLogger().setLevel(logging.INFO)
 
 
 def on_event(event, context):
-    return serving_resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
+    return resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
 
 
 def is_complete(event, context):
-    return serving_resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
+    return resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))

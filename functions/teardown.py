@@ -8,8 +8,9 @@ import time
 from datetime import datetime, timezone
 
 from functions.wiring import from_environment, sweep_policy
-from tailor import aws, reconciler, serving
-from tailor.schedules import TEARDOWN
+from tailor import aws
+from tailor.serving import lifecycle, reconciler
+from tailor.serving.schedules import TEARDOWN
 
 logging.getLogger().setLevel(logging.INFO)
 MAX_WAIT_S = 120  # the schedule's minute of lead plus clock skew; far below the function's timeout
@@ -21,10 +22,10 @@ def handler(event, context):
         if event.get("environment") != wiring.environment:
             raise ValueError(f"teardown event for environment {event.get('environment')!r} reached {wiring.environment}")
         reason = f"expired at {event.get('expiresAt')} (schedule)"
-        outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=reason)
+        outcome = lifecycle.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=reason)
         wait = (outcome.due - now).total_seconds() if outcome.action == "not-due" and outcome.due else None
         if wait is not None and 0 < wait <= MAX_WAIT_S:  # the schedule fires a minute early on purpose
             time.sleep(wait)
-            outcome = serving.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(timezone.utc), reason=reason)
+            outcome = lifecycle.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(timezone.utc), reason=reason)
         return {**outcome.__dict__, "due": outcome.due.isoformat() if outcome.due else None}
     return reconciler.sweep(aws.Clients(), wiring, sweep_policy(), now=now).as_dict()

@@ -1,8 +1,8 @@
 """Reads the deployment wiring CDK put into a function's environment; handlers read os.environ only here."""
 import os
 
-from tailor.reconciler import SweepPolicy
-from tailor.schedules import Wiring
+from tailor.serving.reconciler import SweepPolicy
+from tailor.serving.schedules import Wiring
 
 
 def from_environment() -> Wiring:
@@ -18,7 +18,7 @@ def from_environment() -> Wiring:
     )
 
 
-def job_serving() -> Wiring | None:
+def job_serving_wiring() -> Wiring | None:
     """Wiring for starting job serving, or None where no job has a serve block (that role has no such rights)."""
     return from_environment() if os.environ.get("TAILOR_SERVE_JOBS") else None
 

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from cdk_constructs.data_storage import DataStorage
 from cdk_constructs.notification_topic import NotificationTopic
-from tailor.config import Environment
+from tailor.config.environment import Environment
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from cdk_constructs.serving_teardown import ServingTeardown
 from cdk_constructs.spend_budget import SpendBudget
 from cdk_constructs.teardown_scheduling import TeardownScheduling
 from stacks.data_stack import SharedData
-from tailor.config import Environment
+from tailor.config.environment import Environment
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from cdk_constructs.serving_provider import ServingProvider
 from stacks.data_stack import SharedData
 from stacks.guard_stack import GuardOutputs
 from tailor import naming
-from tailor.config import DataSource, Environment, Job
-from tailor.job_request import Deployment, build_request
-from tailor.job_resource import DatasetCheck, DatasetCopy, Spec
-from tailor.serving_resource import spec_for
+from tailor.config.environment import DataSource, Environment, Job
+from tailor.jobs.request import Deployment, build_request
+from tailor.jobs.resource import DatasetCheck, DatasetCopy, Spec
+from tailor.serving.resource import spec_for
 
 
 class JobsStack(Stack):

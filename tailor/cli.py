@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from tailor.catalog import CUSTOMIZATION_TYPES, DEFAULT_CATALOG, load_catalog
+from tailor.config.catalog import CUSTOMIZATION_TYPES, DEFAULT_CATALOG, load_catalog
 from tailor.errors import UserError
 
 ROOT = Path.cwd()
@@ -65,8 +65,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from tailor.plan import budget_problems
-    from tailor.plan_render import render
+    from tailor.plan.build import budget_problems
+    from tailor.plan.render import render
 
     if args.from_dir is not None:
         files = sorted(args.from_dir.glob(f"plan-{args.env or '*'}.json"))
@@ -82,9 +82,9 @@ def _plan(args: argparse.Namespace) -> int:
         if stale:
             return _usage(f"{', '.join(stale)} in {args.from_dir}: no cost figures (written by an older Tailor); run `make synth` again")
     else:
-        from tailor.config import load_environments
-        from tailor.plan import build_plan
-        from tailor.preflight import check_datasets
+        from tailor.config.environment import load_environments
+        from tailor.plan.build import build_plan
+        from tailor.jobs.preflight import check_datasets
 
         if not args.config_dir.is_dir():
             return _usage(f"--config-dir {args.config_dir}: no such directory")
@@ -111,7 +111,7 @@ def _live(plan: dict) -> dict:
 
     import boto3
 
-    from tailor.live_state import annotate
+    from tailor.serving.live_state import annotate
 
     return annotate(plan, boto3.client("ssm", region_name=plan["region"]), now=datetime.now(timezone.utc))
 

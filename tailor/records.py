@@ -1,23 +1,12 @@
-"""The job record in SSM Parameter Store: /tailor/<env>/jobs/<key>, a JSON document per job key."""
+"""Records in SSM Parameter Store: one JSON document per parameter, the state jobs and serving keep between calls.
+
+The shapes live with their owners (`tailor.jobs.record`, `tailor.serving.resource`); this is only the store."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
-
-TERMINAL = ("Completed", "Failed", "Stopped")
-MAX_FAILURE_MESSAGE = 1500  # keeps the record under the 4 KB standard-parameter limit
-
-
-def started(environment: str, job_key: str, job_name: str, job_arn: str, when: datetime) -> dict[str, Any]:
-    return {
-        "environment": environment, "jobKey": job_key, "jobName": job_name, "jobArn": job_arn,
-        "status": "InProgress", "customModelArn": None, "trainingLoss": None, "validationLoss": None,
-        "failureMessage": None, "creationTime": _iso(when), "endTime": None, "updatedAt": _iso(when),
-    }
-
 
 def get(ssm: Any, name: str) -> dict[str, Any] | None:
     try:
@@ -30,12 +19,9 @@ def get(ssm: Any, name: str) -> dict[str, Any] | None:
 
 
 def put(ssm: Any, name: str, record: dict[str, Any]) -> None:
-    body = dict(record)
-    if body.get("failureMessage"):
-        body["failureMessage"] = body["failureMessage"][:MAX_FAILURE_MESSAGE]
     # Intelligent-Tiering stays Standard (free) and becomes Advanced only for a record over 4 KB (a serving
     # record with 40 long user tags), instead of failing after the resource it describes was bought.
-    ssm.put_parameter(Name=name, Value=json.dumps(body, sort_keys=True), Type="String", Overwrite=True, Tier="Intelligent-Tiering")
+    ssm.put_parameter(Name=name, Value=json.dumps(record, sort_keys=True), Type="String", Overwrite=True, Tier="Intelligent-Tiering")
 
 
 def delete(ssm: Any, name: str) -> None:
@@ -60,9 +46,3 @@ def _decode(value: str) -> dict[str, Any] | None:
     except ValueError:
         return None  # not ours (or hand-edited): ignored rather than crashing every pass
     return record if isinstance(record, dict) else None
-
-
-def _iso(when: datetime | str | None) -> str | None:
-    if when is None or isinstance(when, str):
-        return when
-    return when.isoformat()

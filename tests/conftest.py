@@ -57,7 +57,7 @@ def clients(aws, bedrock_double):
 @pytest.fixture
 def wiring(clients):
     """What CDK wires into the serving handlers, made for real in moto: topic, dead-letter queue, schedule group."""
-    from tailor.schedules import Wiring
+    from tailor.serving.schedules import Wiring
 
     topic = clients.sns.create_topic(Name="tailor-dev")["TopicArn"]
     sqs = boto3.client("sqs", region_name=REGION)

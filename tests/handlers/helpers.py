@@ -5,10 +5,10 @@ import json
 from functools import lru_cache
 
 from tailor import naming
-from tailor.catalog import load_catalog
-from tailor.config import Environment, load_environment
-from tailor.job_request import Deployment, build_request
-from tailor.job_resource import DatasetCheck, DatasetCopy, Spec
+from tailor.config.catalog import load_catalog
+from tailor.config.environment import Environment, load_environment
+from tailor.jobs.request import Deployment, build_request
+from tailor.jobs.resource import DatasetCheck, DatasetCopy, Spec
 from tests.conftest import ACCOUNT, REGION, ROOT
 
 DATA_BUCKET = "tailor-dev-data"

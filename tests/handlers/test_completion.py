@@ -6,8 +6,9 @@ import json
 import boto3
 import pytest
 
-from tailor import completion, records
-from tailor.job_resource import on_event
+from tailor import records
+from tailor.jobs import completion
+from tailor.jobs.resource import on_event
 from tests.conftest import REGION
 from tests.handlers.helpers import event, spec, stage_assets
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tailor import records
-from tailor.job_resource import JobResourceError, on_event
+from tailor.jobs.resource import JobResourceError, on_event
 from tests.handlers.helpers import DATA_BUCKET, event, spec, stage_assets
 
 

@@ -7,9 +7,9 @@ import boto3
 
 from tailor import naming, records
 from tailor.cli import main
-from tailor.live_state import annotate
-from tailor.plan import build_plan
-from tailor.preflight import check_datasets
+from tailor.serving.live_state import annotate
+from tailor.plan.build import build_plan
+from tailor.jobs.preflight import check_datasets
 from tests.conftest import REGION, ROOT
 from tests.handlers.helpers import environment
 
@@ -32,7 +32,7 @@ def test_given_records_in_every_state_then_each_serving_entry_says_what_it_is_do
 
 
 def test_active_and_overdue_and_replaced_states(aws):
-    from tailor.live_state import state
+    from tailor.serving.live_state import state
 
     assert state({"name": "n", "status": "active", "expiresAt": "2026-11-25T13:30:00Z"}, "n", NOW) == "active until 2026-11-25T13:30:00Z (1 h 30 min left)"
     assert state({"name": "n", "status": "active", "expiresAt": "2026-11-25T11:00:00Z"}, "n", NOW).startswith("past its expiry")

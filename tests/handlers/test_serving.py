@@ -7,8 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tailor import naming, records, reconciler, serving, serving_resource
-from tailor.serving_model import TAG_EXPIRES_AT, format_time
+from tailor import naming, records
+from tailor.serving import lifecycle as serving
+from tailor.serving import reconciler
+from tailor.serving import resource as serving_resource
+from tailor.serving.model import TAG_EXPIRES_AT, format_time
 from tests.handlers.helpers import environment
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -141,7 +144,7 @@ def test_a_late_schedule_for_an_extended_expiry_deletes_nothing(clients, wiring,
 
 
 def test_job_serving_is_pending_until_completion_then_created_once(clients, wiring, bedrock_double):
-    from tailor import completion
+    from tailor.serving import job_serving
 
     env = environment("dev")
     spec = serving_resource.spec_for("dev", {}, env.jobs["support-bot"].serve)
@@ -150,8 +153,8 @@ def test_job_serving_is_pending_until_completion_then_created_once(clients, wiri
     model = bedrock_double.add_custom_model("tuned")
     job_record = naming.job_record_name("dev", "support-bot")
     records.put(clients.ssm, job_record, {"jobKey": "support-bot", "jobArn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/x/abcdefghijkl", "status": "Completed", "customModelArn": model})
-    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-bot"]
-    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3, minutes=5))) == []
+    assert job_serving.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-bot"]
+    assert job_serving.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3, minutes=5))) == []
     [pt] = bedrock_double.throughputs.values()
     assert pt.model_arn == model and bedrock_double.tags[pt.arn][TAG_EXPIRES_AT] == "2026-11-25T14:00:00Z"
     recorded = records.get(clients.ssm, job_record)
@@ -254,7 +257,7 @@ def test_serving_deleted_outside_tailor_comes_back_with_new_hours(clients, wirin
 
 
 def test_a_committed_pt_without_a_known_term_end_is_reported_never_deleted(clients, wiring, bedrock_double, model):
-    from tailor.serving_model import COMMITMENT_TERM, managed_tags
+    from tailor.serving.model import COMMITMENT_TERM, managed_tags
 
     arn = bedrock_double.client.create_provisioned_model_throughput(
         modelUnits=1, provisionedModelName="committed", modelId=model, clientRequestToken="committed", commitmentDuration="OneMonth",
@@ -266,7 +269,7 @@ def test_a_committed_pt_without_a_known_term_end_is_reported_never_deleted(clien
 
 
 def test_a_refused_job_serving_is_notified_and_does_not_hold_back_the_others(clients, wiring, bedrock_double, monkeypatch):
-    from tailor import completion
+    from tailor.serving import job_serving
 
     env = environment("dev")
     for key in ("support-bot", "support-distilled"):
@@ -274,7 +277,7 @@ def test_a_refused_job_serving_is_notified_and_does_not_hold_back_the_others(cli
         serving_resource.on_event(cfn("Create", spec, request_id=f"req-{key}"), clients, wiring, now=at(bedrock_double))
         records.put(clients.ssm, naming.job_record_name("dev", key), {"jobKey": key, "jobName": f"tailor-dev-{key}", "jobArn": f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/x/{key[:12].replace('-', 'x'):<12}", "status": "Completed", "customModelArn": bedrock_double.add_custom_model(key)})
     bedrock_double.fail_next("CreateProvisionedModelThroughput", "ServiceQuotaExceededException", "no model units left")
-    assert completion.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-distilled"]
+    assert job_serving.serve_completed(clients, wiring, now=at(bedrock_double, timedelta(hours=3))) == ["support-distilled"]
     assert len(bedrock_double.deployments) == 1 and bedrock_double.throughputs == {}
 
 

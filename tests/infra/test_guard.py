@@ -55,7 +55,7 @@ def test_run_time_schedules_have_retry_policy_dead_letter_queue_and_delete_after
     """Teardown schedules are made by handlers, not CloudFormation: the real call, read back from moto."""
     from datetime import datetime, timezone
 
-    from tailor.schedules import schedule_teardown
+    from tailor.serving.schedules import schedule_teardown
 
     arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefghijkl"
     name = schedule_teardown(clients.scheduler, wiring, arn, datetime(2026, 11, 25, 13, 0, tzinfo=timezone.utc))

@@ -46,9 +46,14 @@ import boto3
 from botocore.exceptions import ClientError
 
 import functions.teardown as teardown_function
-from tailor import completion, job_resource, naming, reconciler, serving_config, serving_resource
-from tailor.schedules import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, Wiring
-from tailor.serving_model import BUSY, TAG_ENVIRONMENT, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_SERVING_KEY, parse_time
+from tailor import naming
+from tailor.config import serving as serving_config
+from tailor.jobs import completion
+from tailor.jobs import resource as job_resource
+from tailor.serving import job_serving, reconciler
+from tailor.serving import resource as serving_resource
+from tailor.serving.schedules import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, Wiring
+from tailor.serving.model import BUSY, TAG_ENVIRONMENT, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_SERVING_KEY, parse_time
 from tests.conftest import ACCOUNT, REGION
 from tests.doubles.bedrock import BedrockDouble, BedrockServiceError, FakeClock
 
@@ -581,9 +586,17 @@ class Simulation:
         self.invoke_teardown_function(dict(SWEEP_EVENT), source="reconciler")
         invocation = Invocation("completion", {"source": "aws.events", "detail-type": "Scheduled Event"})
         self.invocations.append(invocation)
-        self._attempt(invocation, lambda: completion.reconcile(self.clients, environment=self.wiring.environment, topic_arn=self.wiring.topic_arn,
-                                                               now=self.clock, wiring=self.wiring))
+        self._attempt(invocation, lambda: self._completion(None))
         self._at(self.now + self.reconcile_every, "reconciler", self._reconcile)
+
+    def _completion(self, event: dict[str, Any] | None) -> None:
+        """One invocation of the completion function, as functions/job_completion.py composes it."""
+        common = {"environment": self.wiring.environment, "topic_arn": self.wiring.topic_arn, "now": self.clock}
+        if event is None:
+            completion.reconcile(self.clients, **common)
+        elif completion.handle_event(event, self.clients, **common).job_key is None:
+            return
+        job_serving.serve_completed(self.clients, self.wiring, now=self.clock())
 
     def sweep_now(self) -> Invocation:
         return self._act("reconciler", lambda: self.invoke_teardown_function(dict(SWEEP_EVENT), source="reconciler"))
@@ -692,8 +705,7 @@ class Simulation:
         def deliver() -> None:
             invocation = Invocation("job-event", state_change)
             self.invocations.append(invocation)
-            self._attempt(invocation, lambda: completion.handle_event(state_change, self.clients, environment=self.wiring.environment,
-                                                                      topic_arn=self.wiring.topic_arn, now=self.clock, wiring=self.wiring))
+            self._attempt(invocation, lambda: self._completion(state_change))
 
         self._at(self.now + delay, "job-event", deliver)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from tailor.schedules import teardown_event
-from tailor.serving_model import format_time
+from tailor.serving.schedules import teardown_event
+from tailor.serving.model import format_time
 from tests.simulation.harness import (
     MINUTE, ON_TIME, RECONCILE_EVERY, THROUGHPUT_READY, T0, Life, Simulation, StackOperation, throughput_spec,
 )

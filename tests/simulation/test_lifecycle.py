@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tailor import records
-from tailor.reconciler import SweepError
-from tailor.serving_model import COMMITMENT_TERM, expiry, format_time, managed_tags
+from tailor.serving.reconciler import SweepError
+from tailor.serving.model import COMMITMENT_TERM, expiry, format_time, managed_tags
 from tests.simulation import scenarios
 from tests.simulation.harness import MINUTE, ON_TIME, POLICY, RECONCILE_EVERY, T0, THROUGHPUT_READY, Simulation
 from tests.simulation.scenarios import BY_NAME, LONG_READY, OUTAGE, Scenario, measure, only_life

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from moto import mock_aws
 
-from tailor.serving import SCHEDULE_LEAD
+from tailor.serving.lifecycle import SCHEDULE_LEAD
 from tests.simulation.harness import MINUTE, RECONCILE_EVERY, Simulation, make_world, throughput_spec
 
 KEYS = st.sampled_from(["alpha", "bravo", "charlie"])

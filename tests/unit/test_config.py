@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tailor import naming
-from tailor.catalog import load_catalog, parse_catalog
-from tailor.config import load_environment, load_environments
+from tailor.config.catalog import load_catalog, parse_catalog
+from tailor.config.environment import load_environment, load_environments
 from tailor.errors import Problems, UserError
 from tests.conftest import ROOT
 

@@ -7,11 +7,11 @@ import re
 
 import yaml
 
-from tailor.catalog import DEFAULT_CATALOG, load_catalog
+from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
 from tailor.cli import main
-from tailor.config import load_environment
-from tailor.plan import budget_problems, build_plan, render, write_plan
-from tailor.preflight import check_datasets
+from tailor.config.environment import load_environment
+from tailor.plan.build import budget_problems, build_plan, render, write_plan
+from tailor.jobs.preflight import check_datasets
 from tests.conftest import ROOT
 from tests.unit.test_config import CATALOG, DEV, write
 
@@ -285,9 +285,9 @@ def test_given_a_plan_file_from_before_cost_figures_when_tailor_plan_from_dir_th
 def test_given_a_budget_and_a_throughput_the_catalog_cannot_price_then_the_budget_check_refuses(monkeypatch):
     from dataclasses import replace
 
-    from tailor.config import load_environment
-    from tailor.plan import build_plan
-    from tailor.preflight import check_datasets
+    from tailor.config.environment import load_environment
+    from tailor.plan.build import build_plan
+    from tailor.jobs.preflight import check_datasets
     from tests.conftest import ROOT
     from tests.unit.test_config import CATALOG
 

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tailor.config import load_environment
+from tailor.config.environment import load_environment
 from tailor.errors import UserError
 from tests.conftest import ROOT
 from tests.unit.test_config import CATALOG, DEV, write

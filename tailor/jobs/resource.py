@@ -19,6 +19,7 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from tailor import records
+from tailor.jobs import record as job_record
 from tailor.datasets import DatasetRules, validate_stream
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def _create(spec: Spec, clients: Any, now: Callable[[], datetime]) -> dict[str, 
         _check_datasets(spec, clients)
         job_arn = _start(spec, clients)
         try:
-            records.put(clients.ssm, spec.record_name, records.started(spec.environment, spec.job_key, spec.job_name, job_arn, now()))
+            records.put(clients.ssm, spec.record_name, job_record.started(spec.environment, spec.job_key, spec.job_name, job_arn, now()))
         except ClientError as exc:
             # CloudFormation sends no Delete after a failed Create: stop what we started before reporting.
             _stop_quietly(clients, job_arn)
@@ -127,7 +128,7 @@ def _existing_job(spec: Spec, clients: Any) -> str | None:
         raise JobResourceError(f"job {spec.job_name} already exists with status {status}; job names cannot be reused, so set `revision` for this job in the config to start a new run")
     # Adopting also repairs a missing record (e.g. a previous delivery died between starting the job and recording it).
     if records.get(clients.ssm, spec.record_name) is None:
-        records.put(clients.ssm, spec.record_name, records.started(spec.environment, spec.job_key, spec.job_name, job["jobArn"], job.get("creationTime") or datetime.now(timezone.utc)))
+        records.put(clients.ssm, spec.record_name, job_record.started(spec.environment, spec.job_key, spec.job_name, job["jobArn"], job.get("creationTime") or datetime.now(timezone.utc)))
     log.info("adopting existing job %s (%s)", job["jobArn"], status)
     return job["jobArn"]
 

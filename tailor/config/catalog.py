@@ -11,10 +11,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from tailor import schema
+from tailor.config import schema
 from tailor.datasets.rules import FORMATS, DatasetRules
 from tailor.errors import Problems, show
-from tailor.yamlio import load_yaml
+from tailor.config.yamlio import load_yaml
 
 CUSTOMIZATION_TYPES = ("fine_tuning", "continued_pre_training", "distillation", "reinforcement_fine_tuning")
 API_CUSTOMIZATION_TYPE = {
@@ -29,7 +29,7 @@ INVOCATIONS = ("on_demand", "inference_profile")
 # What the plan reads; a misspelt name would silently leave a cost out of the budget check.
 PRICE_NAMES = ("training_per_1k_tokens", "storage_per_month", "provisioned_per_mu_hour")
 REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
-DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "models.yaml"
+DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "models.yaml"
 
 _DATASET_COMMON = ("format", "chars_per_token", "max_tokens_per_record", "single_turn_only", "reserved_words", "allow_images", "image_formats")
 _DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")

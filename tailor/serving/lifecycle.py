@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import naming, records
-from tailor.schedules import Wiring, remove_teardown, schedule_teardown
-from tailor.serving_model import (
+from tailor.serving.schedules import Wiring, remove_teardown, schedule_teardown
+from tailor.serving.model import (
     COMMITMENT_TERM, ON_DEMAND, PROVISIONED, TAG_EXPIRES_AT, TAG_SERVING_KEY, TAG_STACK, Served, describe, expiry, format_time,
     managed_tags, mode_of,
 )

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from tailor.catalog import Model
-from tailor.config import Environment, Job
+from tailor.config.catalog import Model
+from tailor.config.environment import Environment, Job
 from tailor.errors import Problem
-from tailor.plan_render import hours_text, money, render  # noqa: F401  (render: callers import it from here)
-from tailor.preflight import DatasetStats
-from tailor.serving_config import Serving
+from tailor.plan.render import hours_text, money, render  # noqa: F401  (render: callers import it from here)
+from tailor.jobs.preflight import DatasetStats
+from tailor.config.serving import Serving
 
 HOURS_PER_COMMITTED_MONTH = 24 * 31
 COMMITMENT_TEXT = {"OneMonth": "1-month", "SixMonths": "6-month"}

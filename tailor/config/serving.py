@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from tailor import naming, schema
-from tailor.catalog import Catalog, Model
+from tailor import naming
+from tailor.config import schema
+from tailor.config.catalog import Catalog, Model
 from tailor.errors import Problems, show
 
 MODES = ("provisioned", "on_demand")

@@ -16,9 +16,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import naming, records
-from tailor.schedules import Wiring, remove_teardown
-from tailor.serving import ServingError, ensure, set_expiry, teardown
-from tailor.serving_model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
+from tailor.jobs import record as job_record
+from tailor.serving.schedules import Wiring, remove_teardown
+from tailor.serving.lifecycle import ServingError, ensure, set_expiry, teardown
+from tailor.serving.model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
 
 log = logging.getLogger(__name__)
 SPEC_VERSION = 1
@@ -61,7 +62,7 @@ class ServingSpec:
 
 
 def spec_for(environment: str, tags: dict[str, str], serving: Any) -> ServingSpec:
-    """The resource's properties for a validated `tailor.serving_config.Serving` (synth time and tests)."""
+    """The resource's properties for a validated `tailor.config.serving.Serving` (synth time and tests)."""
     job_key = serving.model.value if serving.model.kind == "job" else None
     return ServingSpec(
         environment=environment, key=serving.key, source=serving.source, mode=serving.mode, name=serving.name,
@@ -192,7 +193,4 @@ def _model_arn(clients: Any, spec: ServingSpec) -> str | None:
     """The model to serve now, or None while a job's model does not exist yet (completion serves it later)."""
     if spec.model_kind != "job":
         return spec.model_value
-    job = records.get(clients.ssm, spec.job_record_name) if spec.job_record_name else None
-    if job is not None and job.get("status") == "Completed" and job.get("customModelArn"):
-        return job["customModelArn"]
-    return None
+    return job_record.completed_model(records.get(clients.ssm, spec.job_record_name) if spec.job_record_name else None)

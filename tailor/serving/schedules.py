@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import naming
-from tailor.serving_model import format_time
+from tailor.serving.model import format_time
 
 # Scheduler retries a failed delivery with backoff for up to MAX_EVENT_AGE, then hands the event to the
 # dead-letter queue; the reconciler is the backstop for everything after that.

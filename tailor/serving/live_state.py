@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tailor import naming, records
-from tailor.serving_model import COMMITMENT_TERM, parse_time
+from tailor.serving.model import COMMITMENT_TERM, parse_time
 
 
 def annotate(plan: dict[str, Any], ssm: Any, *, now: datetime) -> dict[str, Any]:

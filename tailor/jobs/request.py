@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tailor import naming
-from tailor.config import Environment, Job
+from tailor.config.environment import Environment, Job
 
 MANAGED_BY = "tailor"
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from tailor import naming, schema
-from tailor.catalog import CUSTOMIZATION_TYPES, Catalog, Customization, Model
+from tailor import naming
+from tailor.config import schema
+from tailor.config.catalog import CUSTOMIZATION_TYPES, Catalog, Customization, Model
 from tailor.errors import Problem, Problems, UserError, show
-from tailor.serving_config import Policy, Serving, named, parse_policy, parse_serve, parse_throughputs
-from tailor.yamlio import load_yaml
+from tailor.config.serving import Policy, Serving, named, parse_policy, parse_serve, parse_throughputs
+from tailor.config.yamlio import load_yaml
 
 S3_URI = r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]/.+"
 S3_URI_TEXT = "an S3 object URI such as s3://my-bucket/path/train.jsonl"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
-from tailor.config import Environment
+from tailor.config.environment import Environment
 from tailor.datasets import validate_path
 from tailor.errors import Problem, UserError
 

@@ -1,0 +1,5 @@
+"""What users write, checked once: the model catalog and each environment's config, parsed into frozen objects.
+
+Lives here: YAML loading, the schema helpers, the catalog, environment and job config, serving config and
+policy. May import only the package's shared leaves (errors, naming) and `tailor.datasets` (dataset rules).
+"""
