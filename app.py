@@ -3,6 +3,7 @@
 
 `cdk synth` synthesizes all environments in config/; `cdk synth -c env=dev` only dev.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,8 @@ from tailor import naming
 from tailor.config.catalog import load_catalog
 from tailor.config.environment import load_environments
 from tailor.errors import UserError
-from tailor.plan.build import budget_problems, build_plan, write_plan
 from tailor.jobs.preflight import check_datasets
+from tailor.plan.build import budget_problems, build_plan, write_plan
 
 ROOT = Path(__file__).resolve().parent
 
@@ -33,13 +34,35 @@ def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None
     if over_budget:
         raise UserError(over_budget)  # nothing is synthesized, so nothing can be deployed or bought
     default_account = os.environ.get("CDK_DEFAULT_ACCOUNT")
-    for env, plan in zip(environments, plans):
+    for env, plan in zip(environments, plans, strict=True):
         target = cdk.Environment(account=env.account or default_account, region=env.region)
         tags = {**env.tags, "managed-by": "tailor", "environment": env.name}
-        data = DataStack(app, naming.stack_name(env.name, "Data"), env_config=env, env=target, termination_protection=env.retain_data, description=f"Tailor {env.name}: data, keys and notifications (stateful)")
-        guard = GuardStack(app, naming.stack_name(env.name, "Guard"), env_config=env, shared=data.shared, env=target, description=f"Tailor {env.name}: serving teardown, reconciler, alarms and budget")
+        data = DataStack(
+            app,
+            naming.stack_name(env.name, "Data"),
+            env_config=env,
+            env=target,
+            termination_protection=env.retain_data,
+            description=f"Tailor {env.name}: data, keys and notifications (stateful)",
+        )
+        guard = GuardStack(
+            app,
+            naming.stack_name(env.name, "Guard"),
+            env_config=env,
+            shared=data.shared,
+            env=target,
+            description=f"Tailor {env.name}: serving teardown, reconciler, alarms and budget",
+        )
         guard.add_stack_dependency(data)
-        jobs = JobsStack(app, naming.stack_name(env.name, "Jobs"), env_config=env, shared=data.shared, guard=guard.outputs, env=target, description=f"Tailor {env.name}: customization jobs, serving and completion tracking")
+        jobs = JobsStack(
+            app,
+            naming.stack_name(env.name, "Jobs"),
+            env_config=env,
+            shared=data.shared,
+            guard=guard.outputs,
+            env=target,
+            description=f"Tailor {env.name}: customization jobs, serving and completion tracking",
+        )
         jobs.add_stack_dependency(guard)
         for stack in (data, guard, jobs):
             for key, value in tags.items():
@@ -63,7 +86,13 @@ def main() -> int:
     except RuntimeError as exc:
         if "ValidationFailed" not in str(exc):
             raise
-        print(f"cdk-nag found unacknowledged findings (listed above); report: {Path(app.outdir) / 'validation-report.json'}", file=sys.stderr)
+        print(
+            (
+                "cdk-nag found unacknowledged findings (listed above); report: "
+                f"{Path(app.outdir) / 'validation-report.json'}"
+            ),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

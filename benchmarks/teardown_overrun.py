@@ -14,6 +14,7 @@ would first accept its delete, with the overrun from expiry alongside), its boun
 faults were tried. Exits 1 if any bound is broken (or a managed resource was deleted before its expiry).
 `--runs N` plays every scenario N times; `--only TEXT` keeps the rows whose name contains TEXT.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,17 +65,32 @@ def main(argv: list[str] | None = None) -> int:
         runs_total += len(results)
         faults_total += len(results) * scenario.faults
         early = sum(len(r.early) for r in results)
-        verdict = "pass" if passed else ("FAIL: still alive" if worst is None else "FAIL: deleted early" if early else "FAIL")
+        verdict = (
+            "pass" if passed else ("FAIL: still alive" if worst is None else "FAIL: deleted early" if early else "FAIL")
+        )
         shown_from_expiry = minutes(from_expiry) if scenario.measure == "deletable" else ""
-        print(f"{scenario.name:<55} {scenario.faults:>6} {len(results):>4} {minutes(worst):>7} "
-              f"{shown_from_expiry:>11} {minutes(scenario.bound):>6}  {verdict}")
+        print(
+            f"{scenario.name:<55} {scenario.faults:>6} {len(results):>4} {minutes(worst):>7} "
+            f"{shown_from_expiry:>11} {minutes(scenario.bound):>6}  {verdict}"
+        )
         if args.json:
-            print(json.dumps({"fault": scenario.name, "runs": len(results), "worst_s": None if worst is None else worst.total_seconds(),
-                              "worst_from_expiry_s": None if from_expiry is None else from_expiry.total_seconds(),
-                              "bound_s": scenario.bound.total_seconds(), "passed": passed}))
+            print(
+                json.dumps(
+                    {
+                        "fault": scenario.name,
+                        "runs": len(results),
+                        "worst_s": None if worst is None else worst.total_seconds(),
+                        "worst_from_expiry_s": None if from_expiry is None else from_expiry.total_seconds(),
+                        "bound_s": scenario.bound.total_seconds(),
+                        "passed": passed,
+                    }
+                )
+            )
     print("-" * len(header))
-    print(f"{len(chosen)} scenarios ({sum(1 for s in chosen if not s.faults)} without a fault), {runs_total} runs, "
-          f"{faults_total} faults injected; {broken} bound(s) broken; {time.perf_counter() - started:.1f} s")
+    print(
+        f"{len(chosen)} scenarios ({sum(1 for s in chosen if not s.faults)} without a fault), {runs_total} runs, "
+        f"{faults_total} faults injected; {broken} bound(s) broken; {time.perf_counter() - started:.1f} s"
+    )
     return 1 if broken else 0
 
 

@@ -6,6 +6,7 @@ Generates a deterministic, valid synthetic dataset, then times, each in a fresh 
 neither's memory mixes into the other's: (a) the floor, reading the file line by line and calling
 json.loads on each line, and (b) tailor.datasets.validate_path. Prints a table and one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,84 @@ RULES: dict[str, dict[str, Any]] = {
     "rft_chat": {"max_tokens_per_record": 32000, "reserved_words": NOVA_RESERVED},
 }
 
-_WORDS = tuple(("the of and to in is that it for on with as was be by this are at from or an have not which but "
-          "model data training answer question customer order invoice refund shipping account password reset "
-          "please thanks could would should because however therefore example result value error request "
-          "response system service region bucket token record dataset café naïve über 東京 データ "
-          "résumé 42 3.14 2024 v1 API JSON S3 Lambda Bedrock").split())
+_WORDS = tuple(
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "that",
+        "it",
+        "for",
+        "on",
+        "with",
+        "as",
+        "was",
+        "be",
+        "by",
+        "this",
+        "are",
+        "at",
+        "from",
+        "or",
+        "an",
+        "have",
+        "not",
+        "which",
+        "but",
+        "model",
+        "data",
+        "training",
+        "answer",
+        "question",
+        "customer",
+        "order",
+        "invoice",
+        "refund",
+        "shipping",
+        "account",
+        "password",
+        "reset",
+        "please",
+        "thanks",
+        "could",
+        "would",
+        "should",
+        "because",
+        "however",
+        "therefore",
+        "example",
+        "result",
+        "value",
+        "error",
+        "request",
+        "response",
+        "system",
+        "service",
+        "region",
+        "bucket",
+        "token",
+        "record",
+        "dataset",
+        "café",
+        "naïve",
+        "über",
+        "東京",
+        "データ",
+        "résumé",
+        "42",
+        "3.14",
+        "2024",
+        "v1",
+        "API",
+        "JSON",
+        "S3",
+        "Lambda",
+        "Bedrock",
+    ]
+)
 
 
 def _pool(rng: random.Random) -> list[str]:
@@ -182,22 +256,30 @@ def main() -> None:
 
     mb = size / 1e6
     result = {
-        "format": args.format, "bytes": size, "records": valid["records"], "generate_s": round(gen_s, 1),
-        "floor_s": round(floor["seconds"], 2), "floor_mb_s": round(mb / floor["seconds"], 1),
-        "validator_s": round(valid["seconds"], 2), "validator_mb_s": round(mb / valid["seconds"], 1),
+        "format": args.format,
+        "bytes": size,
+        "records": valid["records"],
+        "generate_s": round(gen_s, 1),
+        "floor_s": round(floor["seconds"], 2),
+        "floor_mb_s": round(mb / floor["seconds"], 1),
+        "validator_s": round(valid["seconds"], 2),
+        "validator_mb_s": round(mb / valid["seconds"], 1),
         "ratio": round(valid["seconds"] / floor["seconds"], 2),
         "validator_peak_rss_mb": round(valid["maxrss_kb"] / 1024, 1),
         "floor_peak_rss_mb": round(floor["maxrss_kb"] / 1024, 1),
         "interpreter_rss_mb": round(base["maxrss_kb"] / 1024, 1),
-        "python": sys.version.split()[0], "nproc": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "nproc": os.cpu_count(),
     }
     rows = [
         ("dataset", f"{args.format}, {size / 2**20:,.0f} MiB, {valid['records']:,} records"),
         ("floor (json.loads per line)", f"{result['floor_s']} s  {result['floor_mb_s']} MB/s"),
         ("validate_path", f"{result['validator_s']} s  {result['validator_mb_s']} MB/s"),
         ("ratio validator/floor", f"{result['ratio']}"),
-        ("validator peak RSS", f"{result['validator_peak_rss_mb']} MB "
-                               f"(interpreter + import alone: {result['interpreter_rss_mb']} MB)"),
+        (
+            "validator peak RSS",
+            f"{result['validator_peak_rss_mb']} MB (interpreter + import alone: {result['interpreter_rss_mb']} MB)",
+        ),
     ]
     for name, value in rows:
         print(f"{name:<30} {value}")

@@ -1,4 +1,5 @@
 """One Bedrock model-customization job as a CloudFormation custom resource."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The stateful core: a rotating KMS key, training-data, output and access-log buckets."""
+
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -23,13 +24,34 @@ class DataStorage(Construct):
         )
         # S3 server access logs cannot be delivered to an SSE-KMS bucket, so this one uses SSE-S3.
         self.access_log_bucket = SecureBucket(self, "AccessLogs", retain=retain).bucket
-        self.data_bucket = SecureBucket(self, "TrainingData", retain=retain, key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="training-data/").bucket
-        self.output_bucket = SecureBucket(self, "Output", retain=retain, key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="output/").bucket
+        self.data_bucket = SecureBucket(
+            self,
+            "TrainingData",
+            retain=retain,
+            key=self.key,
+            access_log_bucket=self.access_log_bucket,
+            access_log_prefix="training-data/",
+        ).bucket
+        self.output_bucket = SecureBucket(
+            self,
+            "Output",
+            retain=retain,
+            key=self.key,
+            access_log_bucket=self.access_log_bucket,
+            access_log_prefix="output/",
+        ).bucket
         # Services that deliver into this key's encrypted topic and queues on Tailor's behalf: CloudWatch alarms
         # and AWS Budgets publish to the topic, EventBridge rules send undeliverable events to the dead-letter queue.
         account = Stack.of(self).account
-        self.key.add_to_resource_policy(iam.PolicyStatement(
-            sid="ServiceDelivery", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
-            principals=[iam.ServicePrincipal(s) for s in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ServiceDelivery",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                principals=[
+                    iam.ServicePrincipal(s)
+                    for s in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")
+                ],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )

@@ -3,6 +3,7 @@
 CDK uploads the file as an asset; the job resource copies it into the data bucket (KMS-encrypted, access
 logged) before starting the job. No BucketDeployment: its grants need wildcard actions and an extra Lambda.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,5 +25,7 @@ class DatasetUpload(Construct):
 
     def grant_copy_source(self, grantee: iam.IGrantable) -> None:
         grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.asset.bucket.arn_for_objects(self.asset.s3_object_key)])
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.asset.bucket.arn_for_objects(self.asset.s3_object_key)]
+            )
         )

@@ -1,4 +1,5 @@
 """Completion tracking: job state-change events plus a scheduled reconciliation, both into one handler."""
+
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
@@ -18,11 +19,26 @@ TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
 
 
 class JobCompletion(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, topic_arn: str, reconcile_every: Duration, wiring_environment: dict[str, str], dead_letter_queue: sqs.IQueue) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        key: kms.IKey,
+        topic_arn: str,
+        reconcile_every: Duration,
+        wiring_environment: dict[str, str],
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.handler = TailorFunction(
-            self, "Handler", handler="functions.job_completion.handler", key=key, timeout=Duration.minutes(5),
+            self,
+            "Handler",
+            handler="functions.job_completion.handler",
+            key=key,
+            timeout=Duration.minutes(5),
             description=f"Tailor {environment}: records job outcomes and notifies",
             environment={**wiring_environment, "TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic_arn},
         )
@@ -30,21 +46,54 @@ class JobCompletion(Construct):
         prefix = naming.job_record_prefix(environment).strip("/")
         jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
         records = stack.format_arn(service="ssm", resource="parameter", resource_name=prefix + "/*")
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="ReadJobs", actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]))
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="ListRecords", actions=["ssm:GetParametersByPath"], resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=prefix)]))
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="WriteRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[records]))
-        acknowledge_wildcard_resource(self.handler.role, jobs, "Job ARNs end in a service-generated id; read-only Get on this account's and Region's jobs.")
-        acknowledge_wildcard_resource(self.handler.role, records, "The job records of this environment only: one SSM parameter per job key under its own path.")
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="ReadJobs", actions=["bedrock:GetModelCustomizationJob"], resources=[jobs])
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListRecords",
+                actions=["ssm:GetParametersByPath"],
+                resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=prefix)],
+            )
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[records]
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.handler.role,
+            jobs,
+            "Job ARNs end in a service-generated id; read-only Get on this account's and Region's jobs.",
+        )
+        acknowledge_wildcard_resource(
+            self.handler.role,
+            records,
+            "The job records of this environment only: one SSM parameter per job key under its own path.",
+        )
         # Undeliverable events and invocations that fail every retry land in the Guard stack's alarmed queue.
-        target = targets.LambdaFunction(self.function, retry_attempts=8, max_event_age=Duration.hours(6), dead_letter_queue=dead_letter_queue)
+        target = targets.LambdaFunction(
+            self.function, retry_attempts=8, max_event_age=Duration.hours(6), dead_letter_queue=dead_letter_queue
+        )
         lambda_.CfnEventInvokeConfig(
-            self, "AsyncFailures", function_name=self.function.function_name, qualifier="$LATEST", maximum_retry_attempts=2,
+            self,
+            "AsyncFailures",
+            function_name=self.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=2,
             maximum_event_age_in_seconds=6 * 3600,
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
-                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=dead_letter_queue.queue_arn)),
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=dead_letter_queue.queue_arn)
+            ),
         )
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn]))
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="DeadLetterKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]))
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="DeadLetters", actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn])
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeadLetterKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
+            )
+        )
         # `jobStatus`, not `status`: a pattern on detail.status silently never matches (bedrock.md D).
         self.state_change_rule = events.Rule(
             self,

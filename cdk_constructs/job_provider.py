@@ -1,4 +1,5 @@
 """The one custom-resource provider every customization job in a stack shares."""
+
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
@@ -23,42 +24,91 @@ HANDLER_MEMORY_MB = 1769
 class JobProvider(Construct):
     """One handler and one Provider, whatever the number of jobs (their count does not grow with jobs)."""
 
-    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, base_model_ids: tuple[str, ...]) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, base_model_ids: tuple[str, ...]
+    ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.handler = TailorFunction(
-            self, "Handler", handler="functions.job_resource.on_event", key=key, timeout=HANDLER_TIMEOUT, memory_size=HANDLER_MEMORY_MB,
+            self,
+            "Handler",
+            handler="functions.job_resource.on_event",
+            key=key,
+            timeout=HANDLER_TIMEOUT,
+            memory_size=HANDLER_MEMORY_MB,
             description=f"Tailor {environment}: starts, adopts and stops customization jobs",
         )
         self.function = self.handler.function
         jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
         models = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
-        foundation = [stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=m) for m in sorted(set(base_model_ids))]
-        records = stack.format_arn(service="ssm", resource="parameter", resource_name=naming.job_record_prefix(environment).strip("/") + "/*")
+        foundation = [
+            stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=m)
+            for m in sorted(set(base_model_ids))
+        ]
+        records = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=naming.job_record_prefix(environment).strip("/") + "/*"
+        )
         for statement in (
-            iam.PolicyStatement(sid="StartJobs", actions=["bedrock:CreateModelCustomizationJob"], resources=[jobs, models, *foundation]),
+            iam.PolicyStatement(
+                sid="StartJobs", actions=["bedrock:CreateModelCustomizationJob"], resources=[jobs, models, *foundation]
+            ),
             iam.PolicyStatement(sid="TagJobsAndModels", actions=["bedrock:TagResource"], resources=[jobs, models]),
-            iam.PolicyStatement(sid="TrackJobs", actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], resources=[jobs]),
-            iam.PolicyStatement(sid="RemoveModels", actions=["bedrock:GetCustomModel", "bedrock:DeleteCustomModel"], resources=[models]),
-            iam.PolicyStatement(sid="JobRecords", actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"], resources=[records]),
+            iam.PolicyStatement(
+                sid="TrackJobs",
+                actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
+                resources=[jobs],
+            ),
+            iam.PolicyStatement(
+                sid="RemoveModels", actions=["bedrock:GetCustomModel", "bedrock:DeleteCustomModel"], resources=[models]
+            ),
+            iam.PolicyStatement(
+                sid="JobRecords",
+                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+                resources=[records],
+            ),
         ):
             self.handler.role.add_to_policy(statement)
         for resource, reason in (
-            (jobs, "Job ARNs end in a service-generated id unknown until the job exists; scoped to this account and Region."),
-            (models, "Custom-model ARNs end in a service-generated id; needed to tag new models and delete retired ones."),
+            (
+                jobs,
+                (
+                    "Job ARNs end in a service-generated id unknown until the job exists; scoped to "
+                    "this account and Region."
+                ),
+            ),
+            (
+                models,
+                "Custom-model ARNs end in a service-generated id; needed to tag new models and delete retired ones.",
+            ),
             (records, "The job records of this environment only: one SSM parameter per job key under its own path."),
         ):
             acknowledge_wildcard_resource(self.handler.role, resource, reason)
-        framework_log_group = logs.LogGroup(self, "FrameworkLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key)
+        framework_log_group = logs.LogGroup(
+            self, "FrameworkLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key
+        )
         # Our own role: the framework's default one carries the AWSLambdaBasicExecutionRole managed policy.
-        self.framework_role = iam.Role(self, "FrameworkRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"Tailor {environment}: custom-resource provider framework")
-        self.framework_role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_log_group.log_group_arn]))
+        self.framework_role = iam.Role(
+            self,
+            "FrameworkRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Tailor {environment}: custom-resource provider framework",
+        )
+        self.framework_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_log_group.log_group_arn]
+            )
+        )
         self.provider = cr.Provider(
-            self, "Provider", on_event_handler=self.function, log_group=framework_log_group,
-            framework_on_event_role=self.framework_role, provider_function_env_encryption=key,
+            self,
+            "Provider",
+            on_event_handler=self.function,
+            log_group=framework_log_group,
+            framework_on_event_role=self.framework_role,
+            provider_function_env_encryption=key,
         )
         acknowledge_wildcard_resource(
-            self.framework_role, f"{self.function.function_arn}:*",
+            self.framework_role,
+            f"{self.function.function_arn}:*",
             "Added by the CDK Provider framework's grantInvoke: the handler function and its versions, nothing else.",
         )
         self.service_token = self.provider.service_token
@@ -66,6 +116,20 @@ class JobProvider(Construct):
     def grant_dataset_writes(self, bucket: s3.IBucket, key: kms.IKey, *, environment: str) -> None:
         """Copying uploaded datasets into the data bucket: explicit actions (bucket grants use wildcards)."""
         datasets = bucket.arn_for_objects(f"datasets/{environment}/*")
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="CopyDatasets", actions=["s3:GetObject", "s3:PutObject"], resources=[datasets]))
-        acknowledge_wildcard_resource(self.handler.role, datasets, "Content-addressed dataset keys of this environment (datasets/<env>/<job>/<role>/<sha256>/<file>), unknown until synth hashes the files.")
-        self.handler.role.add_to_policy(iam.PolicyStatement(sid="EncryptDatasets", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]))
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="CopyDatasets", actions=["s3:GetObject", "s3:PutObject"], resources=[datasets])
+        )
+        acknowledge_wildcard_resource(
+            self.handler.role,
+            datasets,
+            (
+                "Content-addressed dataset keys of this environment "
+                "(datasets/<env>/<job>/<role>/<sha256>/<file>), unknown until synth hashes the "
+                "files."
+            ),
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EncryptDatasets", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
+            )
+        )

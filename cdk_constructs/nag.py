@@ -1,4 +1,5 @@
 """Narrow cdk-nag acknowledgments: one rule, one finding, on the construct that causes it, with its reason."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,7 @@ def nag_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return f"<{arg}>"
         if fn == "Fn::GetAtt":

@@ -1,4 +1,5 @@
 """The environment's notification topic (KMS-encrypted, TLS-only) with its e-mail subscriptions."""
+
 from __future__ import annotations
 
 from aws_cdk import Stack
@@ -17,11 +18,18 @@ class NotificationTopic(Construct):
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         # Budget notifications and alarm actions are published by the services themselves.
-        self.topic.add_to_resource_policy(iam.PolicyStatement(
-            sid="ServicePublish", actions=["sns:Publish"], resources=[self.topic.topic_arn],
-            principals=[iam.ServicePrincipal("budgets.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-        ))
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ServicePublish",
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                principals=[
+                    iam.ServicePrincipal("budgets.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         self.grant_publish_to(self.topic, self.key, grantee)
@@ -29,5 +37,9 @@ class NotificationTopic(Construct):
     @staticmethod
     def grant_publish_to(topic: sns.ITopic, key: kms.IKey, grantee: iam.IGrantable) -> None:
         """Publish plus the two key actions it needs (Topic.grant_publish grants kms:GenerateDataKey*)."""
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn]))
-        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]))
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn])
+        )

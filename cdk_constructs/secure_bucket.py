@@ -1,4 +1,5 @@
 """An S3 bucket with the project's non-negotiable defaults."""
+
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
@@ -13,7 +14,16 @@ class SecureBucket(Construct):
     Retained on stack deletion unless the environment's config says `retention.data: destroy`.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, retain: bool, key: kms.IKey | None = None, access_log_bucket: s3.IBucket | None = None, access_log_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        retain: bool,
+        key: kms.IKey | None = None,
+        access_log_bucket: s3.IBucket | None = None,
+        access_log_prefix: str | None = None,
+    ) -> None:
         super().__init__(scope, id_)
         self.bucket = s3.Bucket(
             self,

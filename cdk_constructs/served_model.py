@@ -1,4 +1,5 @@
 """One serving entry (a job's `serve` block or a `throughputs` entry) as a CloudFormation custom resource."""
+
 from __future__ import annotations
 
 from aws_cdk import CustomResource
@@ -13,8 +14,12 @@ class ServedModel(Construct):
     def __init__(self, scope: Construct, id_: str, *, service_token: str, spec_json: str) -> None:
         super().__init__(scope, id_)
         self.resource = CustomResource(
-            self, "Resource", service_token=service_token, resource_type=RESOURCE_TYPE,
-            properties={"Spec": spec_json}, service_timeout=SERVICE_TIMEOUT,
+            self,
+            "Resource",
+            service_token=service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={"Spec": spec_json},
+            service_timeout=SERVICE_TIMEOUT,
         )
         self.arn = self.resource.get_att_string("Arn")
         self.status = self.resource.get_att_string("Status")

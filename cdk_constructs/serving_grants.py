@@ -3,6 +3,7 @@
 onEvent and job completion start serving (create, tag, schedule); only onEvent updates or repoints it;
 isComplete only watches and deletes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,56 +26,124 @@ class ServingGrants:
     topic: sns.ITopic
     schedules_arn: str
     scheduler_role_arn: str
-    # Base models a throughputs entry buys (with a commitment): (IAM foundation-model id, contextual id the request names).
+    # Base models a throughputs entry buys (with a commitment):
+    # (IAM foundation-model id, contextual id the request names).
     foundation_models: tuple[tuple[str, str], ...]
 
     def grant_start(self, role: iam.IRole, scope: Construct, *, update: bool) -> None:
         arns = self._arns(scope)
         foundation = sorted({arns.foundation(i) for pair in self.foundation_models for i in pair})
         statements = [
-            iam.PolicyStatement(sid="StartThroughput", actions=["bedrock:CreateProvisionedModelThroughput"], resources=[arns.throughputs, arns.models, *foundation]),
-            iam.PolicyStatement(sid="StartDeployments", actions=["bedrock:CreateCustomModelDeployment"], resources=[arns.deployments, arns.models]),
-            iam.PolicyStatement(sid="TeardownSchedules", actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], resources=[self.schedules_arn]),
-            iam.PolicyStatement(sid="PassSchedulerRole", actions=["iam:PassRole"], resources=[self.scheduler_role_arn], conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}),
+            iam.PolicyStatement(
+                sid="StartThroughput",
+                actions=["bedrock:CreateProvisionedModelThroughput"],
+                resources=[arns.throughputs, arns.models, *foundation],
+            ),
+            iam.PolicyStatement(
+                sid="StartDeployments",
+                actions=["bedrock:CreateCustomModelDeployment"],
+                resources=[arns.deployments, arns.models],
+            ),
+            iam.PolicyStatement(
+                sid="TeardownSchedules",
+                actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+                resources=[self.schedules_arn],
+            ),
+            iam.PolicyStatement(
+                sid="PassSchedulerRole",
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            ),
             iam.PolicyStatement(sid="ReadJobRecords", actions=["ssm:GetParameter"], resources=[arns.job_records]),
             # Serving a model encrypted with the environment's key makes Bedrock create a grant on it.
-            iam.PolicyStatement(sid="UseModelKey", actions=["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"], resources=[self.key.key_arn],
-                                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(scope).region}.amazonaws.com"}}),
+            iam.PolicyStatement(
+                sid="UseModelKey",
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(scope).region}.amazonaws.com"}},
+            ),
         ]
         if update:  # a same-base model swapped in place
-            statements.append(iam.PolicyStatement(sid="RepointServing", actions=["bedrock:UpdateProvisionedModelThroughput", "bedrock:UpdateCustomModelDeployment"],
-                                                  resources=[arns.throughputs, arns.deployments, arns.models]))
+            statements.append(
+                iam.PolicyStatement(
+                    sid="RepointServing",
+                    actions=["bedrock:UpdateProvisionedModelThroughput", "bedrock:UpdateCustomModelDeployment"],
+                    resources=[arns.throughputs, arns.deployments, arns.models],
+                )
+            )
         self._grant(role, scope, arns, statements)
-        acknowledge_wildcard_resource(role, arns.models, "Custom models are served by ARN, ending in a service-generated id known only after training.")
-        acknowledge_wildcard_resource(role, arns.job_records, "Read-only: the job records of this environment, to find a completed job's model.")
-        acknowledge_wildcard_resource(role, self.schedules_arn, "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.")
+        acknowledge_wildcard_resource(
+            role,
+            arns.models,
+            "Custom models are served by ARN, ending in a service-generated id known only after training.",
+        )
+        acknowledge_wildcard_resource(
+            role, arns.job_records, "Read-only: the job records of this environment, to find a completed job's model."
+        )
+        acknowledge_wildcard_resource(
+            role,
+            self.schedules_arn,
+            "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.",
+        )
 
     def grant_finish(self, role: iam.IRole, scope: Construct) -> None:
         arns = self._arns(scope)
-        self._grant(role, scope, arns, [iam.PolicyStatement(sid="Unschedule", actions=["scheduler:DeleteSchedule"], resources=[self.schedules_arn])])
-        acknowledge_wildcard_resource(role, self.schedules_arn, "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.")
+        self._grant(
+            role,
+            scope,
+            arns,
+            [
+                iam.PolicyStatement(
+                    sid="Unschedule", actions=["scheduler:DeleteSchedule"], resources=[self.schedules_arn]
+                )
+            ],
+        )
+        acknowledge_wildcard_resource(
+            role,
+            self.schedules_arn,
+            "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.",
+        )
 
-    def _grant(self, role: iam.IRole, scope: Construct, arns: "_Arns", statements: list[iam.PolicyStatement]) -> None:
+    def _grant(self, role: iam.IRole, scope: Construct, arns: _Arns, statements: list[iam.PolicyStatement]) -> None:
         """What every serving role needs: watch, tag and delete serving, and keep its records."""
         common = [
-            iam.PolicyStatement(sid="WatchServing", actions=[
-                "bedrock:GetProvisionedModelThroughput", "bedrock:GetCustomModelDeployment", "bedrock:ListTagsForResource", "bedrock:TagResource",
-                "bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment",
-            ], resources=[arns.throughputs, arns.deployments]),
-            iam.PolicyStatement(sid="ServingRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[arns.serving_records]),
-            iam.PolicyStatement(sid="FindServingRecords", actions=["ssm:GetParametersByPath"], resources=[arns.serving_path]),
+            iam.PolicyStatement(
+                sid="WatchServing",
+                actions=[
+                    "bedrock:GetProvisionedModelThroughput",
+                    "bedrock:GetCustomModelDeployment",
+                    "bedrock:ListTagsForResource",
+                    "bedrock:TagResource",
+                    "bedrock:DeleteProvisionedModelThroughput",
+                    "bedrock:DeleteCustomModelDeployment",
+                ],
+                resources=[arns.throughputs, arns.deployments],
+            ),
+            iam.PolicyStatement(
+                sid="ServingRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[arns.serving_records]
+            ),
+            iam.PolicyStatement(
+                sid="FindServingRecords", actions=["ssm:GetParametersByPath"], resources=[arns.serving_path]
+            ),
         ]
         for statement in common + statements:
             role.add_to_principal_policy(statement)
         NotificationTopic.grant_publish_to(self.topic, self.key, role)
         for resource, reason in (
-            (arns.throughputs, "PT ARNs end in a service-generated id; created with this environment's tags and names."),
-            (arns.deployments, "Deployment ARNs end in a service-generated id; created with this environment's tags and names."),
+            (
+                arns.throughputs,
+                "PT ARNs end in a service-generated id; created with this environment's tags and names.",
+            ),
+            (
+                arns.deployments,
+                "Deployment ARNs end in a service-generated id; created with this environment's tags and names.",
+            ),
             (arns.serving_records, "The serving records of this environment only: one SSM parameter per serving key."),
         ):
             acknowledge_wildcard_resource(role, resource, reason)
 
-    def _arns(self, scope: Construct) -> "_Arns":
+    def _arns(self, scope: Construct) -> _Arns:
         return _Arns(Stack.of(scope), self.environment)
 
 
@@ -87,7 +156,9 @@ class _Arns:
         path = naming.serving_record_prefix(environment).strip("/")
         self.serving_path = stack.format_arn(service="ssm", resource="parameter", resource_name=path)
         self.serving_records = stack.format_arn(service="ssm", resource="parameter", resource_name=path + "/*")
-        self.job_records = stack.format_arn(service="ssm", resource="parameter", resource_name=naming.job_record_prefix(environment).strip("/") + "/*")
+        self.job_records = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=naming.job_record_prefix(environment).strip("/") + "/*"
+        )
 
     def foundation(self, model_id: str) -> str:
         return self.stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)

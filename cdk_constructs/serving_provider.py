@@ -3,6 +3,7 @@
 onEvent starts or ends serving; isComplete polls until a throughput is InService (bounded, then reported as
 pending) or, on Delete, until it is really gone: a stack never hears "deleted" while something is still billed.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Duration
@@ -23,42 +24,104 @@ SERVICE_TIMEOUT = Duration.minutes(40)  # below CloudFormation's one-hour ceilin
 
 
 class ServingProvider(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, grants: ServingGrants, wiring_environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        key: kms.IKey,
+        grants: ServingGrants,
+        wiring_environment: dict[str, str],
+    ) -> None:
         super().__init__(scope, id_)
         self.on_event = TailorFunction(
-            self, "OnEvent", handler="functions.serving_resource.on_event", key=key, timeout=Duration.minutes(5),
-            description=f"Tailor {environment}: starts, updates and ends serving", environment=wiring_environment,
+            self,
+            "OnEvent",
+            handler="functions.serving_resource.on_event",
+            key=key,
+            timeout=Duration.minutes(5),
+            description=f"Tailor {environment}: starts, updates and ends serving",
+            environment=wiring_environment,
         )
         self.is_complete = TailorFunction(
-            self, "IsComplete", handler="functions.serving_resource.is_complete", key=key, timeout=Duration.minutes(5),
-            description=f"Tailor {environment}: waits for serving to start or to be gone", environment=wiring_environment,
+            self,
+            "IsComplete",
+            handler="functions.serving_resource.is_complete",
+            key=key,
+            timeout=Duration.minutes(5),
+            description=f"Tailor {environment}: waits for serving to start or to be gone",
+            environment=wiring_environment,
         )
         grants.grant_start(self.on_event.role, self, update=True)
         grants.grant_finish(self.is_complete.role, self)
-        framework_logs = logs.LogGroup(self, "FrameworkLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key)
+        framework_logs = logs.LogGroup(
+            self, "FrameworkLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key
+        )
         waiter_logs = logs.LogGroup(self, "WaiterLogs", retention=logs.RetentionDays.THREE_MONTHS, encryption_key=key)
         # Our own roles: the framework's defaults carry the AWSLambdaBasicExecutionRole managed policy.
         self.framework_roles = []
         for name in ("FrameworkOnEventRole", "FrameworkCompleteRole"):
-            role = iam.Role(self, name, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"Tailor {environment}: serving provider framework")
-            role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_logs.log_group_arn]))
+            role = iam.Role(
+                self,
+                name,
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"Tailor {environment}: serving provider framework",
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[framework_logs.log_group_arn]
+                )
+            )
             self.framework_roles.append(role)
         self.provider = cr.Provider(
-            self, "Provider", on_event_handler=self.on_event.function, is_complete_handler=self.is_complete.function,
-            query_interval=QUERY_INTERVAL, total_timeout=TOTAL_TIMEOUT, log_group=framework_logs,
-            framework_on_event_role=self.framework_roles[0], framework_complete_and_timeout_role=self.framework_roles[1],
+            self,
+            "Provider",
+            on_event_handler=self.on_event.function,
+            is_complete_handler=self.is_complete.function,
+            query_interval=QUERY_INTERVAL,
+            total_timeout=TOTAL_TIMEOUT,
+            log_group=framework_logs,
+            framework_on_event_role=self.framework_roles[0],
+            framework_complete_and_timeout_role=self.framework_roles[1],
             provider_function_env_encryption=key,
             disable_waiter_state_machine_logging=False,
-            # Every event, but without execution data: that would put the presigned CloudFormation response URL in the logs.
-            waiter_state_machine_log_options=cr.LogOptions(destination=waiter_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            # Every event, but without execution data: that would put the presigned CloudFormation
+            # response URL in the logs.
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=waiter_logs, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
         )
         self.service_token = self.provider.service_token
-        invoke_reason = "Added by the CDK Provider framework's grantInvoke: the handler function and its versions, nothing else."
-        for role, function in ((self.framework_roles[0], self.on_event.function), (self.framework_roles[0], self.is_complete.function), (self.framework_roles[1], self.is_complete.function), (self.framework_roles[1], self.on_event.function)):
+        invoke_reason = (
+            "Added by the CDK Provider framework's grantInvoke: the handler function and its versions, nothing else."
+        )
+        for role, function in (
+            (self.framework_roles[0], self.on_event.function),
+            (self.framework_roles[0], self.is_complete.function),
+            (self.framework_roles[1], self.is_complete.function),
+            (self.framework_roles[1], self.on_event.function),
+        ):
             acknowledge_wildcard_resource(role, f"{function.function_arn}:*", invoke_reason)
         waiter = self.provider.node.find_child("waiter-state-machine")
         waiter_role = waiter.node.find_child("Role")
         for child in ("framework-isComplete", "framework-onTimeout"):
-            acknowledge_wildcard_resource(waiter_role, f"{self.provider.node.find_child(child).function_arn}:*", invoke_reason)
-        acknowledge_wildcard_resource(waiter_role, "*", "CloudWatch Logs log-delivery actions for the waiter's logging take no resource ARN (added by the Provider framework).")
-        acknowledge(waiter.node.find_child("Resource"), "SF2", "The Provider framework's waiter state machine exposes no tracing option; its one task polls isComplete, which logs each call.")
+            acknowledge_wildcard_resource(
+                waiter_role, f"{self.provider.node.find_child(child).function_arn}:*", invoke_reason
+            )
+        acknowledge_wildcard_resource(
+            waiter_role,
+            "*",
+            (
+                "CloudWatch Logs log-delivery actions for the waiter's logging take no resource "
+                "ARN (added by the Provider framework)."
+            ),
+        )
+        acknowledge(
+            waiter.node.find_child("Resource"),
+            "SF2",
+            (
+                "The Provider framework's waiter state machine exposes no tracing option; its "
+                "one task polls isComplete, which logs each call."
+            ),
+        )

@@ -3,6 +3,7 @@
 Its role can delete Provisioned Throughput and custom-model deployments and nothing else: it creates nothing,
 so a bug here can end serving early at worst, never buy any.
 """
+
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
@@ -20,81 +21,197 @@ from cdk_constructs.dead_letter_queue import DeadLetterQueue
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
-from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
 from tailor.config.serving import Policy
+from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
 
 
 class ServingTeardown(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, policy: Policy, reconcile_every: Duration, key: kms.IKey, topic: sns.ITopic, dead_letter_queue: DeadLetterQueue) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        policy: Policy,
+        reconcile_every: Duration,
+        key: kms.IKey,
+        topic: sns.ITopic,
+        dead_letter_queue: DeadLetterQueue,
+    ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
-        sweep = SweepPolicy(policy.warn_before_minutes, policy.unmanaged_throughput, policy.dry_run, policy.max_throughput_hours)
+        sweep = SweepPolicy(
+            policy.warn_before_minutes, policy.unmanaged_throughput, policy.dry_run, policy.max_throughput_hours
+        )
         self.handler = TailorFunction(
-            self, "Handler", handler="functions.teardown.handler", key=key, timeout=Duration.minutes(10),
+            self,
+            "Handler",
+            handler="functions.teardown.handler",
+            key=key,
+            timeout=Duration.minutes(10),
             description=f"Tailor {environment}: deletes expired serving and enforces the cleanup policy",
             environment={
-                "TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic.topic_arn, "TAILOR_SCHEDULE_GROUP": naming.schedule_group(environment),
+                "TAILOR_ENVIRONMENT": environment,
+                "TAILOR_TOPIC_ARN": topic.topic_arn,
+                "TAILOR_SCHEDULE_GROUP": naming.schedule_group(environment),
                 "TAILOR_SWEEP_POLICY": sweep.to_json(),
             },
         )
         self.function, self.role = self.handler.function, self.handler.role
         throughputs = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
         deployments = stack.format_arn(service="bedrock", resource="custom-model-deployment", resource_name="*")
-        serving_records = stack.format_arn(service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/serving/*")
-        reconciler_records = stack.format_arn(service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/reconciler/*")
+        serving_records = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/serving/*"
+        )
+        reconciler_records = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/reconciler/*"
+        )
         for statement in (
-            iam.PolicyStatement(sid="ReadServing", actions=[
-                "bedrock:GetProvisionedModelThroughput", "bedrock:GetCustomModelDeployment", "bedrock:ListTagsForResource", "bedrock:TagResource",
-            ], resources=[throughputs, deployments]),
-            iam.PolicyStatement(sid="DeleteServing", actions=["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"], resources=[throughputs, deployments]),
+            iam.PolicyStatement(
+                sid="ReadServing",
+                actions=[
+                    "bedrock:GetProvisionedModelThroughput",
+                    "bedrock:GetCustomModelDeployment",
+                    "bedrock:ListTagsForResource",
+                    "bedrock:TagResource",
+                ],
+                resources=[throughputs, deployments],
+            ),
+            iam.PolicyStatement(
+                sid="DeleteServing",
+                actions=["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
+                resources=[throughputs, deployments],
+            ),
             # UNCONFIRMED: the List operations are not documented with resource-level permissions.
-            iam.PolicyStatement(sid="ListServing", actions=["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"], resources=["*"]),
-            iam.PolicyStatement(sid="Records", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[serving_records, reconciler_records]),
-            iam.PolicyStatement(sid="FindRecords", actions=["ssm:GetParametersByPath"], resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/serving")]),
-            iam.PolicyStatement(sid="Metrics", actions=["cloudwatch:PutMetricData"], resources=["*"], conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}),
+            iam.PolicyStatement(
+                sid="ListServing",
+                actions=["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="Records",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[serving_records, reconciler_records],
+            ),
+            iam.PolicyStatement(
+                sid="FindRecords",
+                actions=["ssm:GetParametersByPath"],
+                resources=[
+                    stack.format_arn(
+                        service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/serving"
+                    )
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="Metrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+            ),
         ):
             self.role.add_to_policy(statement)
         for resource, reason in (
-            (throughputs, "PT ARNs end in a service-generated id; the handler deletes only those tagged for this environment and past expiry."),
-            (deployments, "Deployment ARNs end in a service-generated id; deleted only when tagged for this environment and past expiry."),
-            ("*", "ListProvisionedModelThroughputs/ListCustomModelDeployments take no resource ARN; PutMetricData is limited to the Tailor namespace by condition."),
-            (serving_records, "The serving records of this environment only: one SSM parameter per serving key under its own path."),
+            (
+                throughputs,
+                (
+                    "PT ARNs end in a service-generated id; the handler deletes only those tagged "
+                    "for this environment and past expiry."
+                ),
+            ),
+            (
+                deployments,
+                (
+                    "Deployment ARNs end in a service-generated id; deleted only when tagged for "
+                    "this environment and past expiry."
+                ),
+            ),
+            (
+                "*",
+                (
+                    "ListProvisionedModelThroughputs/ListCustomModelDeployments take no resource "
+                    "ARN; PutMetricData is limited to the Tailor namespace by condition."
+                ),
+            ),
+            (
+                serving_records,
+                "The serving records of this environment only: one SSM parameter per serving key under its own path.",
+            ),
             (reconciler_records, "The reconciler's own state under this environment's path."),
         ):
             acknowledge_wildcard_resource(self.role, resource, reason)
-        # The L1 form: SqsDestination would grant kms:GenerateDataKey*/ReEncrypt* (wildcard actions); grant_send is explicit.
+        # The L1 form: SqsDestination would grant kms:GenerateDataKey*/ReEncrypt* (wildcard actions);
+        # grant_send is explicit.
         lambda_.CfnEventInvokeConfig(
-            self, "AsyncFailures", function_name=self.function.function_name, qualifier="$LATEST", maximum_retry_attempts=2,
+            self,
+            "AsyncFailures",
+            function_name=self.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=2,
             maximum_event_age_in_seconds=6 * 3600,
             destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
-                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=dead_letter_queue.queue.queue_arn)),
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=dead_letter_queue.queue.queue_arn)
+            ),
         )
         dead_letter_queue.grant_send(self.role)
         self.reconcile_rule = events.Rule(
-            self, "Reconcile", schedule=events.Schedule.rate(reconcile_every),
+            self,
+            "Reconcile",
+            schedule=events.Schedule.rate(reconcile_every),
             description=f"Tailor {environment}: sweep serving past its expiry (backstop for lost schedules)",
-            targets=[targets.LambdaFunction(
-                self.function, event=events.RuleTargetInput.from_object({"tailor": "sweep"}),
-                dead_letter_queue=dead_letter_queue.queue, retry_attempts=2, max_event_age=Duration.minutes(30),
-            )],
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object({"tailor": "sweep"}),
+                    dead_letter_queue=dead_letter_queue.queue,
+                    retry_attempts=2,
+                    max_event_age=Duration.minutes(30),
+                )
+            ],
         )
         self.errors_alarm = cloudwatch.Alarm(
-            self, "Errors", alarm_description=f"Tailor {environment}: the teardown function failed; expired serving may still be billed",
-            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"), threshold=1, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self,
+            "Errors",
+            alarm_description=(
+                f"Tailor {environment}: the teardown function failed; expired serving may still be billed"
+            ),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+
         def metric(name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(namespace=METRIC_NAMESPACE, metric_name=name, dimensions_map={"Environment": environment}, period=reconcile_every, statistic=statistic)
+            return cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"Environment": environment},
+                period=reconcile_every,
+                statistic=statistic,
+            )
+
         self.past_expiry_alarm = cloudwatch.Alarm(
-            self, "PastExpiry", alarm_description=f"Tailor {environment}: managed serving is alive past its expires-at",
-            metric=metric("ManagedPastExpiry", "Maximum"), threshold=1, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self,
+            "PastExpiry",
+            alarm_description=f"Tailor {environment}: managed serving is alive past its expires-at",
+            metric=metric("ManagedPastExpiry", "Maximum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         # A reconciler that stopped running publishes nothing: three silent periods are an alarm of their own.
         self.silent_alarm = cloudwatch.Alarm(
-            self, "ReconcilerSilent", alarm_description=f"Tailor {environment}: the reconciler has not reported for three periods; expiry is not being enforced",
-            metric=metric("ManagedServing", "SampleCount"), threshold=1, evaluation_periods=3,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            self,
+            "ReconcilerSilent",
+            alarm_description=(
+                f"Tailor {environment}: the reconciler has not reported for three periods; expiry is not being enforced"
+            ),
+            metric=metric("ManagedServing", "SampleCount"),
+            threshold=1,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
         )
         for alarm in (self.errors_alarm, self.past_expiry_alarm, self.silent_alarm):
             alarm.add_alarm_action(actions.SnsAction(topic))

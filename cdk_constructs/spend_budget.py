@@ -3,6 +3,7 @@
 Budgets lag (they refresh a few times a day) and cannot delete anything: this is the alarm behind the
 schedules and the reconciler, not a replacement for them.
 """
+
 from __future__ import annotations
 
 from aws_cdk import aws_budgets as budgets
@@ -18,16 +19,22 @@ class SpendBudget(Construct):
         super().__init__(scope, id_)
         self.budget_name = f"tailor-{environment}-bedrock"
         self.budget = budgets.CfnBudget(
-            self, "Budget",
+            self,
+            "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
-                budget_name=self.budget_name, budget_type="COST", time_unit="MONTHLY",
+                budget_name=self.budget_name,
+                budget_type="COST",
+                time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_usd, unit="USD"),
                 cost_filters={"Service": [BEDROCK_SERVICE]},
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(
                     notification=budgets.CfnBudget.NotificationProperty(
-                        notification_type="ACTUAL", comparison_operator="GREATER_THAN", threshold=threshold, threshold_type="PERCENTAGE",
+                        notification_type="ACTUAL",
+                        comparison_operator="GREATER_THAN",
+                        threshold=threshold,
+                        threshold_type="PERCENTAGE",
                     ),
                     subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic_arn)],
                 )

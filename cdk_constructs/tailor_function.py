@@ -1,4 +1,5 @@
 """A Python Lambda function running Tailor code, with the project's defaults in one place."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 # One asset for every function: the handlers (functions/) and the pure domain package they adapt (tailor/),
 # which synth-time code imports too, so a rule exists once. Nothing else of the repository is shipped.
-ASSET_EXCLUDE = ["**", "!functions", "!functions/**", "!tailor", "!tailor/**", "**/__pycache__", "**/.*", "tailor/cli.py"]
+ASSET_EXCLUDE = [
+    "**",
+    "!functions",
+    "!functions/**",
+    "!tailor",
+    "!tailor/**",
+    "**/__pycache__",
+    "**/.*",
+    "tailor/cli.py",
+]
 
 
 def code_asset() -> lambda_.Code:
@@ -38,8 +48,12 @@ class TailorFunction(Construct):
         memory_size: int = 512,
     ) -> None:
         super().__init__(scope, id_)
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.DESTROY)
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"Tailor: {description}")
+        self.log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, encryption_key=key, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=f"Tailor: {description}"
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -57,5 +71,9 @@ class TailorFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
         )
         # Lambda writes to the log group we created; scope the permission to it instead of a managed policy.
-        self.role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
+            )
+        )
         key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Stack.of(self).region}.amazonaws.com"))

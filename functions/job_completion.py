@@ -3,8 +3,9 @@
 Each invocation brings job records up to date, then starts the serving of jobs that have completed (where
 this environment serves jobs at all: otherwise this function has no serving rights and no serving wiring).
 """
+
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from functions.wiring import from_environment, job_serving_wiring
 from tailor import aws
@@ -22,5 +23,5 @@ def handler(event, context):
     else:
         outcomes = completion.reconcile(clients, environment=basics.environment, topic_arn=basics.topic_arn)
         ours = True
-    started = job_serving.serve_completed(clients, wiring, now=datetime.now(timezone.utc)) if wiring is not None and ours else []
+    started = job_serving.serve_completed(clients, wiring, now=datetime.now(UTC)) if wiring is not None and ours else []
     return {"outcomes": [o.__dict__ for o in outcomes], "servingStarted": started}

@@ -1,4 +1,5 @@
 """Lambda entry point of the customization-job custom resource (CDK Provider onEvent)."""
+
 import logging
 
 from tailor import aws

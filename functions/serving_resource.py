@@ -1,6 +1,7 @@
 """Lambda entry points for Custom::TailorServing (CDK Provider onEvent and isComplete)."""
+
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from functions.wiring import from_environment
 from tailor import aws
@@ -10,8 +11,8 @@ logging.getLogger().setLevel(logging.INFO)
 
 
 def on_event(event, context):
-    return resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
+    return resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(UTC))
 
 
 def is_complete(event, context):
-    return resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(timezone.utc))
+    return resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(UTC))

@@ -1,4 +1,5 @@
 """Reads the deployment wiring CDK put into a function's environment; handlers read os.environ only here."""
+
 import os
 
 from tailor.serving.reconciler import SweepPolicy

@@ -1,4 +1,5 @@
 """Stateful resources of an environment: kept apart so stateless changes never put data at risk."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,11 +26,17 @@ class DataStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, env_config: Environment, **kwargs) -> None:
         super().__init__(scope, id_, **kwargs)
         self.storage = DataStorage(self, "Storage", environment=env_config.name, retain=env_config.retain_data)
-        self.notifications = NotificationTopic(self, "Notifications", environment=env_config.name, key=self.storage.key, emails=env_config.emails)
+        self.notifications = NotificationTopic(
+            self, "Notifications", environment=env_config.name, key=self.storage.key, emails=env_config.emails
+        )
         prefix = f"Tailor-{env_config.name}"
         self.shared = SharedData(
             key_arn=self.export_value(self.storage.key.key_arn, name=f"{prefix}-KeyArn"),
-            data_bucket_arn=self.export_value(self.storage.data_bucket.bucket_arn, name=f"{prefix}-TrainingDataBucketArn"),
-            output_bucket_arn=self.export_value(self.storage.output_bucket.bucket_arn, name=f"{prefix}-OutputBucketArn"),
+            data_bucket_arn=self.export_value(
+                self.storage.data_bucket.bucket_arn, name=f"{prefix}-TrainingDataBucketArn"
+            ),
+            output_bucket_arn=self.export_value(
+                self.storage.output_bucket.bucket_arn, name=f"{prefix}-OutputBucketArn"
+            ),
             topic_arn=self.export_value(self.notifications.topic.topic_arn, name=f"{prefix}-TopicArn"),
         )

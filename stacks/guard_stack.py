@@ -3,6 +3,7 @@
 A stack of its own, deployed before the jobs and deleted after them, so the reconciler keeps enforcing
 expiry while everything it guards is being created or removed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,20 +38,42 @@ class GuardStack(Stack):
         topic = sns.Topic.from_topic_arn(self, "Topic", shared.topic_arn)
         self.dead_letters = DeadLetterQueue(self, "DeadLetters", environment=env_config.name, key=key, topic=topic)
         self.teardown = ServingTeardown(
-            self, "Teardown", environment=env_config.name, policy=env_config.policy, key=key, topic=topic, dead_letter_queue=self.dead_letters,
+            self,
+            "Teardown",
+            environment=env_config.name,
+            policy=env_config.policy,
+            key=key,
+            topic=topic,
+            dead_letter_queue=self.dead_letters,
             reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
         )
-        self.scheduling = TeardownScheduling(self, "Scheduling", environment=env_config.name, teardown_function=self.teardown.function, dead_letter_queue=self.dead_letters)
+        self.scheduling = TeardownScheduling(
+            self,
+            "Scheduling",
+            environment=env_config.name,
+            teardown_function=self.teardown.function,
+            dead_letter_queue=self.dead_letters,
+        )
         self.scheduling.grant_unschedule(self.teardown.role)
         NotificationTopic.grant_publish_to(topic, key, self.teardown.role)
         self.budget = None
         if env_config.policy.monthly_budget_usd is not None:
-            self.budget = SpendBudget(self, "Budget", environment=env_config.name, monthly_usd=env_config.policy.monthly_budget_usd, topic_arn=topic.topic_arn)
+            self.budget = SpendBudget(
+                self,
+                "Budget",
+                environment=env_config.name,
+                monthly_usd=env_config.policy.monthly_budget_usd,
+                topic_arn=topic.topic_arn,
+            )
         prefix = f"Tailor-{env_config.name}"
         self.outputs = GuardOutputs(
-            teardown_function_arn=self.export_value(self.teardown.function.function_arn, name=f"{prefix}-TeardownFunctionArn"),
+            teardown_function_arn=self.export_value(
+                self.teardown.function.function_arn, name=f"{prefix}-TeardownFunctionArn"
+            ),
             scheduler_role_arn=self.export_value(self.scheduling.role.role_arn, name=f"{prefix}-SchedulerRoleArn"),
-            dead_letter_queue_arn=self.export_value(self.dead_letters.queue.queue_arn, name=f"{prefix}-DeadLetterQueueArn"),
+            dead_letter_queue_arn=self.export_value(
+                self.dead_letters.queue.queue_arn, name=f"{prefix}-DeadLetterQueueArn"
+            ),
             schedule_group=self.scheduling.group_name,
             budget_name=self.budget.budget_name if self.budget else None,
         )

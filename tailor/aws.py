@@ -3,6 +3,7 @@
 Standard mode retries throttling and 5xx with capped exponential backoff. Worst case per call:
 5 attempts x 30 s read timeout + backoff (< 60 s) = about 3.5 minutes, below every handler's timeout.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,12 +14,17 @@ CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries=dict(RETRY_CONFIG), connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S, user_agent_extra="tailor")
+    config = Config(
+        retries=dict(RETRY_CONFIG),
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        user_agent_extra="tailor",
+    )
     return boto3.client(service, config=config)
 
 

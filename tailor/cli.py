@@ -3,11 +3,13 @@
 Exit codes: 0 fine, 1 invalid data or config (a plan whose worst-case month exceeds its budget included),
 2 usage error (bad arguments, unknown model or type, a plan file from an older Tailor).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
 
 from tailor.config.catalog import CUSTOMIZATION_TYPES, DEFAULT_CATALOG, load_catalog
@@ -31,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--from-dir", type=Path, help="render plan-*.json files written by `cdk synth` instead")
     plan.add_argument("--config-dir", type=Path, default=ROOT / "config")
     plan.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
-    plan.add_argument("--live", action="store_true", help="add each serving entry's current state, read from SSM (needs AWS credentials)")
+    plan.add_argument(
+        "--live",
+        action="store_true",
+        help="add each serving entry's current state, read from SSM (needs AWS credentials)",
+    )
     args = parser.parse_args(argv)
     try:
         return _validate(args) if args.command == "validate" else _plan(args)
@@ -50,7 +56,9 @@ def _validate(args: argparse.Namespace) -> int:
         return _usage(f"unknown --base-model {args.base_model!r}; catalog models: {', '.join(sorted(catalog.models))}")
     customization = model.customizations.get(args.ctype)
     if customization is None:
-        return _usage(f"{args.base_model} does not support --type {args.ctype}; it supports: {', '.join(model.customizations)}")
+        return _usage(
+            f"{args.base_model} does not support --type {args.ctype}; it supports: {', '.join(model.customizations)}"
+        )
     rules = customization.training_rules if args.role == "training" else customization.validation_rules
     if rules is None:
         return _usage(f"{args.base_model} takes no validation set for {args.ctype}")
@@ -60,7 +68,11 @@ def _validate(args: argparse.Namespace) -> int:
     for line in report.render():
         print(line, file=sys.stderr if not report.ok else sys.stdout)
     verdict = "valid" if report.ok else f"INVALID ({report.error_count} error{'s' if report.error_count != 1 else ''})"
-    print(f"{args.file}: {verdict}: {report.records:,} records, ~{report.total_estimated_tokens:,} tokens, format {rules.format} for {args.base_model} ({args.ctype}, {args.role})")
+    print(
+        f"{args.file}: {verdict}: {report.records:,} records, "
+        f"~{report.total_estimated_tokens:,} tokens, format {rules.format} for "
+        f"{args.base_model} ({args.ctype}, {args.role})"
+    )
     return 0 if report.ok else 1
 
 
@@ -78,21 +90,32 @@ def _plan(args: argparse.Namespace) -> int:
                 plans.append(json.loads(file.read_text()))
             except (OSError, ValueError) as exc:
                 return _usage(f"{file}: not a plan file ({exc}); run `make synth` again")
-        stale = [f.name for f, p in zip(files, plans) if not isinstance(p, dict) or not {"worst_case_month_usd", "environment", "servings"} <= set(p)]
+        stale = [
+            f.name
+            for f, p in zip(files, plans, strict=True)
+            if not isinstance(p, dict) or not {"worst_case_month_usd", "environment", "servings"} <= set(p)
+        ]
         if stale:
-            return _usage(f"{', '.join(stale)} in {args.from_dir}: no cost figures (written by an older Tailor); run `make synth` again")
+            return _usage(
+                f"{', '.join(stale)} in {args.from_dir}: no cost figures (written by an older "
+                "Tailor); run `make synth` again"
+            )
     else:
         from tailor.config.environment import load_environments
-        from tailor.plan.build import build_plan
         from tailor.jobs.preflight import check_datasets
+        from tailor.plan.build import build_plan
 
         if not args.config_dir.is_dir():
             return _usage(f"--config-dir {args.config_dir}: no such directory")
         if args.env is not None and not (args.config_dir / f"{args.env}.yaml").is_file():
             available = ", ".join(sorted(f.stem for f in args.config_dir.glob("*.yaml"))) or "(none)"
-            return _usage(f"ENV {args.env!r}: no {args.config_dir.name}/{args.env}.yaml; available environments: {available}")
+            return _usage(
+                f"ENV {args.env!r}: no {args.config_dir.name}/{args.env}.yaml; available environments: {available}"
+            )
         catalog = load_catalog(args.catalog)
-        environments = load_environments(args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env)
+        environments = load_environments(
+            args.config_dir, catalog, base_dir=args.config_dir.resolve().parent, only=args.env
+        )
         plans = [build_plan(env, check_datasets(env)) for env in environments]
     if args.live:
         try:
@@ -107,13 +130,13 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _live(plan: dict) -> dict:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import boto3
 
     from tailor.serving.live_state import annotate
 
-    return annotate(plan, boto3.client("ssm", region_name=plan["region"]), now=datetime.now(timezone.utc))
+    return annotate(plan, boto3.client("ssm", region_name=plan["region"]), now=datetime.now(UTC))
 
 
 def _usage(message: str) -> int:

@@ -1,4 +1,5 @@
 """User-facing errors: every problem names where, what, and what is allowed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class Problems:
     def add(self, path: str, message: str) -> None:
         self._items.append(Problem(self.source, path, message))
 
-    def extend(self, problems: "Problems | list[Problem] | tuple[Problem, ...]") -> None:
+    def extend(self, problems: Problems | list[Problem] | tuple[Problem, ...]) -> None:
         self._items.extend(problems._items if isinstance(problems, Problems) else problems)
 
     def __bool__(self) -> bool:

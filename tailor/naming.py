@@ -3,6 +3,7 @@
 Every physical name is a pure function of the config, so a re-delivered request finds what the first
 delivery created instead of creating a second one.
 """
+
 from __future__ import annotations
 
 import hashlib

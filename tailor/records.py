@@ -1,12 +1,15 @@
 """Records in SSM Parameter Store: one JSON document per parameter, the state jobs and serving keep between calls.
 
 The shapes live with their owners (`tailor.jobs.record`, `tailor.serving.resource`); this is only the store."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
+
 
 def get(ssm: Any, name: str) -> dict[str, Any] | None:
     try:
@@ -21,7 +24,9 @@ def get(ssm: Any, name: str) -> dict[str, Any] | None:
 def put(ssm: Any, name: str, record: dict[str, Any]) -> None:
     # Intelligent-Tiering stays Standard (free) and becomes Advanced only for a record over 4 KB (a serving
     # record with 40 long user tags), instead of failing after the resource it describes was bought.
-    ssm.put_parameter(Name=name, Value=json.dumps(record, sort_keys=True), Type="String", Overwrite=True, Tier="Intelligent-Tiering")
+    ssm.put_parameter(
+        Name=name, Value=json.dumps(record, sort_keys=True), Type="String", Overwrite=True, Tier="Intelligent-Tiering"
+    )
 
 
 def delete(ssm: Any, name: str) -> None:

@@ -1,4 +1,5 @@
 """Shared fixtures. No test talks to AWS: moto serves S3/SSM/SNS, a service-model-checked double serves Bedrock."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,11 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 
 for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
 }.items():
     os.environ[name] = value
 os.environ.pop("AWS_PROFILE", None)
@@ -34,7 +38,9 @@ def aws():
 def bedrock_double(aws):
     from tests.doubles.bedrock import BedrockDouble
 
-    double = BedrockDouble(account=ACCOUNT, region=REGION, strict=True, require_client_tokens=True, foundation_models=None)
+    double = BedrockDouble(
+        account=ACCOUNT, region=REGION, strict=True, require_client_tokens=True, foundation_models=None
+    )
     client = boto3.client("bedrock", region_name=REGION)
     double.attach(client, via="call")
     double.client = client
@@ -61,19 +67,28 @@ def wiring(clients):
 
     topic = clients.sns.create_topic(Name="tailor-dev")["TopicArn"]
     sqs = boto3.client("sqs", region_name=REGION)
-    dlq = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="tailor-dev-dlq")["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=sqs.create_queue(QueueName="tailor-dev-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     clients.scheduler.create_schedule_group(Name="tailor-dev")
     return Wiring(
-        environment="dev", topic_arn=topic, schedule_group="tailor-dev",
+        environment="dev",
+        topic_arn=topic,
+        schedule_group="tailor-dev",
         teardown_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tailor-dev-teardown",
-        scheduler_role_arn=f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-scheduler", dead_letter_queue_arn=dlq,
+        scheduler_role_arn=f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-scheduler",
+        dead_letter_queue_arn=dlq,
     )
 
 
 def wiring_environment(monkeypatch, wiring) -> None:
     for name, value in {
-        "TAILOR_ENVIRONMENT": wiring.environment, "TAILOR_TOPIC_ARN": wiring.topic_arn, "TAILOR_SCHEDULE_GROUP": wiring.schedule_group,
-        "TAILOR_TEARDOWN_FUNCTION_ARN": wiring.teardown_function_arn, "TAILOR_SCHEDULER_ROLE_ARN": wiring.scheduler_role_arn,
-        "TAILOR_DEAD_LETTER_QUEUE_ARN": wiring.dead_letter_queue_arn, "TAILOR_SERVE_JOBS": "1",
+        "TAILOR_ENVIRONMENT": wiring.environment,
+        "TAILOR_TOPIC_ARN": wiring.topic_arn,
+        "TAILOR_SCHEDULE_GROUP": wiring.schedule_group,
+        "TAILOR_TEARDOWN_FUNCTION_ARN": wiring.teardown_function_arn,
+        "TAILOR_SCHEDULER_ROLE_ARN": wiring.scheduler_role_arn,
+        "TAILOR_DEAD_LETTER_QUEUE_ARN": wiring.dead_letter_queue_arn,
+        "TAILOR_SERVE_JOBS": "1",
     }.items():
         monkeypatch.setenv(name, value)

@@ -3,18 +3,20 @@
 The catalog is data a user edits, so it is validated like a config: every mistake is reported with
 its path and what is allowed, and nothing downstream ever sees a half-valid entry.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from tailor.config import schema
+from tailor.config.yamlio import load_yaml
 from tailor.datasets.rules import FORMATS, DatasetRules
 from tailor.errors import Problems, show
-from tailor.config.yamlio import load_yaml
 
 CUSTOMIZATION_TYPES = ("fine_tuning", "continued_pre_training", "distillation", "reinforcement_fine_tuning")
 API_CUSTOMIZATION_TYPE = {
@@ -31,7 +33,15 @@ PRICE_NAMES = ("training_per_1k_tokens", "storage_per_month", "provisioned_per_m
 REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "models.yaml"
 
-_DATASET_COMMON = ("format", "chars_per_token", "max_tokens_per_record", "single_turn_only", "reserved_words", "allow_images", "image_formats")
+_DATASET_COMMON = (
+    "format",
+    "chars_per_token",
+    "max_tokens_per_record",
+    "single_turn_only",
+    "reserved_words",
+    "allow_images",
+    "image_formats",
+)
 _DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")
 
 
@@ -54,9 +64,12 @@ class Hyperparameter:
         """None when `value` is acceptable, else what is wrong, naming what is allowed."""
         if self.type == "enum":
             ok = isinstance(value, str) and value in self.choices
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            ok = False
-        elif self.type == "int" and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or self.type == "int"
+            and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+        ):
             ok = False
         else:
             ok = math.isfinite(value) and self.minimum <= value <= self.maximum  # type: ignore[operator]
@@ -157,15 +170,31 @@ def parse_catalog(raw: Any, problems: Problems, display: str) -> Catalog:
 def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Model | None:
     before = len(problems)
     entry = schema.mapping(
-        problems, path, entry,
-        required=("name", "provider", "foundation_model_id", "status", "on_demand_regions", "provisioned_throughput", "customizations"),
+        problems,
+        path,
+        entry,
+        required=(
+            "name",
+            "provider",
+            "foundation_model_id",
+            "status",
+            "on_demand_regions",
+            "provisioned_throughput",
+            "customizations",
+        ),
         optional=("prices",),
     )
     name = schema.string(problems, f"{path}.name", entry.get("name"))
     provider = schema.string(problems, f"{path}.provider", entry.get("provider"))
     fm_id = schema.string(problems, f"{path}.foundation_model_id", entry.get("foundation_model_id"))
     status = schema.string(problems, f"{path}.status", entry.get("status"), choices=("current", "legacy"))
-    on_demand = schema.string_list(problems, f"{path}.on_demand_regions", entry.get("on_demand_regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+    on_demand = schema.string_list(
+        problems,
+        f"{path}.on_demand_regions",
+        entry.get("on_demand_regions"),
+        pattern=REGION_PATTERN,
+        allowed_text="an AWS Region such as us-east-1",
+    )
     pt = schema.boolean(problems, f"{path}.provisioned_throughput", entry.get("provisioned_throughput"), False)
     prices = {}
     for price_name, price in schema.entries(problems, f"{path}.prices", entry.get("prices")).items():
@@ -176,13 +205,25 @@ def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Mo
         if parsed:
             prices[str(price_name)] = parsed
     customizations = {}
-    for ctype, spec in schema.mapping(problems, f"{path}.customizations", entry.get("customizations"), optional=CUSTOMIZATION_TYPES).items():
+    for ctype, spec in schema.mapping(
+        problems, f"{path}.customizations", entry.get("customizations"), optional=CUSTOMIZATION_TYPES
+    ).items():
         parsed = _parse_customization(problems, f"{path}.customizations.{ctype}", ctype, spec)
         if parsed:
             customizations[ctype] = parsed
     if len(problems) > before:
         return None
-    return Model(model_id, name, provider, fm_id, status, on_demand, pt, MappingProxyType(prices), MappingProxyType(customizations))  # type: ignore[arg-type]
+    return Model(
+        model_id,
+        name,
+        provider,
+        fm_id,
+        status,
+        on_demand,
+        pt,
+        MappingProxyType(prices),
+        MappingProxyType(customizations),
+    )  # type: ignore[arg-type]
 
 
 def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
@@ -190,7 +231,13 @@ def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
     usd = schema.number(problems, f"{path}.usd", entry.get("usd"), minimum=0)
     unit = schema.string(problems, f"{path}.unit", entry.get("unit"))
     source = schema.string(problems, f"{path}.source", entry.get("source"))
-    as_of = schema.string(problems, f"{path}.as_of", entry.get("as_of"), pattern=r"\d{4}-\d{2}-\d{2}", allowed_text="a date as YYYY-MM-DD (quote it)")
+    as_of = schema.string(
+        problems,
+        f"{path}.as_of",
+        entry.get("as_of"),
+        pattern=r"\d{4}-\d{2}-\d{2}",
+        allowed_text="a date as YYYY-MM-DD (quote it)",
+    )
     confirmed = schema.boolean(problems, f"{path}.confirmed", entry.get("confirmed"), False)
     if None in (usd, unit, source, as_of):
         return None
@@ -199,11 +246,23 @@ def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
 
 def _parse_customization(problems: Problems, path: str, ctype: str, entry: Any) -> Customization | None:
     before = len(problems)
-    entry = schema.mapping(problems, path, entry, required=("regions", "hyperparameter_style", "hyperparameters", "dataset"))
-    regions = schema.string_list(problems, f"{path}.regions", entry.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
-    style = schema.string(problems, f"{path}.hyperparameter_style", entry.get("hyperparameter_style"), choices=HYPERPARAMETER_STYLES)
+    entry = schema.mapping(
+        problems, path, entry, required=("regions", "hyperparameter_style", "hyperparameters", "dataset")
+    )
+    regions = schema.string_list(
+        problems,
+        f"{path}.regions",
+        entry.get("regions"),
+        pattern=REGION_PATTERN,
+        allowed_text="an AWS Region such as us-east-1",
+    )
+    style = schema.string(
+        problems, f"{path}.hyperparameter_style", entry.get("hyperparameter_style"), choices=HYPERPARAMETER_STYLES
+    )
     if style == "rft_typed" and ctype != "reinforcement_fine_tuning":
-        problems.add(f"{path}.hyperparameter_style", "rft_typed is only for reinforcement_fine_tuning; allowed here: string_map")
+        problems.add(
+            f"{path}.hyperparameter_style", "rft_typed is only for reinforcement_fine_tuning; allowed here: string_map"
+        )
     hps = {}
     for hp_name, hp in schema.entries(problems, f"{path}.hyperparameters", entry.get("hyperparameters")).items():
         parsed = _parse_hyperparameter(problems, f"{path}.hyperparameters.{hp_name}", str(hp_name), hp)
@@ -241,19 +300,27 @@ def _parse_hyperparameter(problems: Problems, path: str, name: str, entry: Any) 
         if message:
             problems.add(f"{path}.default", message)
         else:
-            spec = Hyperparameter(spec.name, spec.type, spec.minimum, spec.maximum, spec.normalise(default), spec.choices)
+            spec = Hyperparameter(
+                spec.name, spec.type, spec.minimum, spec.maximum, spec.normalise(default), spec.choices
+            )
     return None if len(problems) > before else spec
 
 
 def _parse_dataset(problems: Problems, path: str, entry: Any) -> tuple[DatasetRules | None, DatasetRules | None]:
-    entry = schema.mapping(problems, path, entry, required=("format", "training", "validation"), optional=_DATASET_COMMON[1:])
+    entry = schema.mapping(
+        problems, path, entry, required=("format", "training", "validation"), optional=_DATASET_COMMON[1:]
+    )
     schema.string(problems, f"{path}.format", entry.get("format"), choices=FORMATS)
     common = {key: entry[key] for key in _DATASET_COMMON if key in entry}
     for key in ("reserved_words", "image_formats"):
         if key in common:
             common[key] = schema.string_list(problems, f"{path}.{key}", common[key])
     training = _rules(problems, f"{path}.training", common, entry.get("training"))
-    validation = None if entry.get("validation") is None else _rules(problems, f"{path}.validation", common, entry.get("validation"))
+    validation = (
+        None
+        if entry.get("validation") is None
+        else _rules(problems, f"{path}.validation", common, entry.get("validation"))
+    )
     return training, validation
 
 
@@ -268,7 +335,9 @@ def _rules(problems: Problems, path: str, common: dict, role: Any) -> DatasetRul
         return None
 
 
-def _parse_teacher(problems: Problems, path: str, teacher_id: str, entry: Any, models: Mapping[str, Model]) -> Teacher | None:
+def _parse_teacher(
+    problems: Problems, path: str, teacher_id: str, entry: Any, models: Mapping[str, Model]
+) -> Teacher | None:
     before = len(problems)
     entry = schema.mapping(problems, path, entry, required=("students", "regions", "invocation", "inference_profiles"))
     students = schema.string_list(problems, f"{path}.students", entry.get("students"))
@@ -278,22 +347,39 @@ def _parse_teacher(problems: Problems, path: str, teacher_id: str, entry: Any, m
             problems.add(f"{path}.students[{index}]", f"{show(student)} is not a model in this catalog")
         elif "distillation" not in model.customizations:
             problems.add(f"{path}.students[{index}]", f"{student} has no distillation customization in this catalog")
-    regions = schema.string_list(problems, f"{path}.regions", entry.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+    regions = schema.string_list(
+        problems,
+        f"{path}.regions",
+        entry.get("regions"),
+        pattern=REGION_PATTERN,
+        allowed_text="an AWS Region such as us-east-1",
+    )
     invocation = schema.string_list(problems, f"{path}.invocation", entry.get("invocation"), choices=INVOCATIONS)
     if not invocation:
         problems.add(f"{path}.invocation", f"needs at least one of {', '.join(INVOCATIONS)}")
     profiles = {}
-    for region, profile in schema.entries(problems, f"{path}.inference_profiles", entry.get("inference_profiles")).items():
+    for region, profile in schema.entries(
+        problems, f"{path}.inference_profiles", entry.get("inference_profiles")
+    ).items():
         ppath = f"{path}.inference_profiles.{region}"
         profile = schema.mapping(problems, ppath, profile, required=("id", "regions"))
         pid = schema.string(problems, f"{ppath}.id", profile.get("id"))
-        pregions = schema.string_list(problems, f"{ppath}.regions", profile.get("regions"), pattern=REGION_PATTERN, allowed_text="an AWS Region such as us-east-1")
+        pregions = schema.string_list(
+            problems,
+            f"{ppath}.regions",
+            profile.get("regions"),
+            pattern=REGION_PATTERN,
+            allowed_text="an AWS Region such as us-east-1",
+        )
         if pid:
             profiles[str(region)] = InferenceProfile(pid, pregions)
     if "inference_profile" in invocation:
         for region in regions:
             if region not in profiles:
-                problems.add(f"{path}.inference_profiles", f"invocation includes inference_profile but no profile is given for {region}")
+                problems.add(
+                    f"{path}.inference_profiles",
+                    f"invocation includes inference_profile but no profile is given for {region}",
+                )
     if len(problems) > before:
         return None
     return Teacher(teacher_id, students, regions, invocation, MappingProxyType(profiles))

@@ -1,19 +1,21 @@
 """Per-environment configuration (config/<env>.yaml) parsed once into frozen, validated objects."""
+
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from tailor import naming
 from tailor.config import schema
 from tailor.config.catalog import CUSTOMIZATION_TYPES, Catalog, Customization, Model
-from tailor.errors import Problem, Problems, UserError, show
 from tailor.config.serving import Policy, Serving, named, parse_policy, parse_serve, parse_throughputs
 from tailor.config.yamlio import load_yaml
+from tailor.errors import Problem, Problems, UserError, show
 
 S3_URI = r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9]/.+"
 S3_URI_TEXT = "an S3 object URI such as s3://my-bucket/path/train.jsonl"
@@ -22,8 +24,21 @@ LAMBDA_ARN = r"arn:aws(-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]
 TAG_TEXT = r"[a-zA-Z0-9\s._:/=+@-]*"
 MAX_VALIDATION_SETS = 10
 JOB_KEYS = (
-    "type", "base_model", "training_data", "validation_data", "hyperparameters", "revision", "teacher_model",
-    "teacher_max_response_length", "invocation_logs", "grader", "vpc", "tags", "retain_custom_model", "description", "serve",
+    "type",
+    "base_model",
+    "training_data",
+    "validation_data",
+    "hyperparameters",
+    "revision",
+    "teacher_model",
+    "teacher_max_response_length",
+    "invocation_logs",
+    "grader",
+    "vpc",
+    "tags",
+    "retain_custom_model",
+    "description",
+    "serve",
 )
 
 
@@ -120,14 +135,24 @@ def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environ
     return env
 
 
-def load_environments(config_dir: Path, catalog: Catalog, *, base_dir: Path, only: str | None = None) -> list[Environment]:
+def load_environments(
+    config_dir: Path, catalog: Catalog, *, base_dir: Path, only: str | None = None
+) -> list[Environment]:
     """Every config/<env>.yaml (or just `only`); reports the problems of all files together."""
     files = sorted(config_dir.glob("*.yaml"))
     if only is not None:
         files = [f for f in files if f.stem == only]
         if not files:
             available = ", ".join(sorted(f.stem for f in config_dir.glob("*.yaml"))) or "(none)"
-            raise UserError([Problem("-c env", "", f"no config file {config_dir.name}/{only}.yaml; available environments: {available}")])
+            raise UserError(
+                [
+                    Problem(
+                        "-c env",
+                        "",
+                        f"no config file {config_dir.name}/{only}.yaml; available environments: {available}",
+                    )
+                ]
+            )
     if not files:
         raise UserError([Problem(_display(config_dir, base_dir), "", "no environment files (*.yaml) found")])
     environments, problems = [], []
@@ -141,32 +166,88 @@ def load_environments(config_dir: Path, catalog: Catalog, *, base_dir: Path, onl
     return environments
 
 
-def parse_environment(raw: Any, problems: Problems, catalog: Catalog, *, expected_name: str, base_dir: Path, source: str) -> Environment | None:
+def parse_environment(
+    raw: Any, problems: Problems, catalog: Catalog, *, expected_name: str, base_dir: Path, source: str
+) -> Environment | None:
     top = schema.mapping(
-        problems, "", raw,
+        problems,
+        "",
+        raw,
         required=("environment", "region", "jobs"),
-        optional=("account", "tags", "notifications", "retention", "encrypt_custom_models", "reconcile_every_minutes", "vpc", "policy", "throughputs"),
+        optional=(
+            "account",
+            "tags",
+            "notifications",
+            "retention",
+            "encrypt_custom_models",
+            "reconcile_every_minutes",
+            "vpc",
+            "policy",
+            "throughputs",
+        ),
     )
-    name = schema.string(problems, "environment", top.get("environment"), pattern=naming.KEY_PATTERN, allowed_text=naming.KEY_PATTERN_TEXT, max_len=naming.MAX_ENV_LEN)
+    name = schema.string(
+        problems,
+        "environment",
+        top.get("environment"),
+        pattern=naming.KEY_PATTERN,
+        allowed_text=naming.KEY_PATTERN_TEXT,
+        max_len=naming.MAX_ENV_LEN,
+    )
     if name is not None and name != expected_name:
-        problems.add("environment", f"is {show(name)} but the file is {expected_name}.yaml; they must match so `-c env={expected_name}` selects it")
+        problems.add(
+            "environment",
+            (
+                f"is {show(name)} but the file is {expected_name}.yaml; they must match so `-c "
+                f"env={expected_name}` selects it"
+            ),
+        )
     account = top.get("account")
     if isinstance(account, int) and not isinstance(account, bool):
-        problems.add("account", f"is the number {account}; quote it (\"{account:012d}\") so leading zeros survive")
+        problems.add("account", f'is the number {account}; quote it ("{account:012d}") so leading zeros survive')
         account = None
-    account = schema.string(problems, "account", account, pattern=ACCOUNT, allowed_text="a 12-digit AWS account id in quotes")
-    region = schema.string(problems, "region", top.get("region"), pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", allowed_text="an AWS Region such as us-east-1")
+    account = schema.string(
+        problems, "account", account, pattern=ACCOUNT, allowed_text="a 12-digit AWS account id in quotes"
+    )
+    region = schema.string(
+        problems,
+        "region",
+        top.get("region"),
+        pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
+        allowed_text="an AWS Region such as us-east-1",
+    )
     if region and region not in catalog.regions:
-        problems.add("region", f"is {show(region)}; the catalog has customizable models in: {', '.join(catalog.regions)}")
+        problems.add(
+            "region", f"is {show(region)}; the catalog has customizable models in: {', '.join(catalog.regions)}"
+        )
     tags = _tags(problems, "tags", top.get("tags"))
     notifications = schema.mapping(problems, "notifications", top.get("notifications"), optional=("emails",))
-    emails = schema.string_list(problems, "notifications.emails", notifications.get("emails"), pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", allowed_text="an e-mail address")
+    emails = schema.string_list(
+        problems,
+        "notifications.emails",
+        notifications.get("emails"),
+        pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+        allowed_text="an e-mail address",
+    )
     retention = schema.mapping(problems, "retention", top.get("retention"), optional=("data", "custom_models"))
-    retain_data = schema.string(problems, "retention.data", retention.get("data", "retain"), choices=("retain", "destroy")) != "destroy"
-    retain_models = schema.string(problems, "retention.custom_models", retention.get("custom_models", "retain"), choices=("retain", "delete")) != "delete"
+    retain_data = (
+        schema.string(problems, "retention.data", retention.get("data", "retain"), choices=("retain", "destroy"))
+        != "destroy"
+    )
+    retain_models = (
+        schema.string(
+            problems, "retention.custom_models", retention.get("custom_models", "retain"), choices=("retain", "delete")
+        )
+        != "delete"
+    )
     encrypt = schema.boolean(problems, "encrypt_custom_models", top.get("encrypt_custom_models"), True)
     # The reconciler is the backstop that bounds how long an expired throughput can outlive a lost schedule.
-    reconcile = schema.integer(problems, "reconcile_every_minutes", top.get("reconcile_every_minutes", 5), minimum=1, maximum=60) or 5
+    reconcile = (
+        schema.integer(
+            problems, "reconcile_every_minutes", top.get("reconcile_every_minutes", 5), minimum=1, maximum=60
+        )
+        or 5
+    )
     policy = parse_policy(problems, top.get("policy"))
     default_vpc = _vpc(problems, "vpc", top.get("vpc"))
     jobs: dict[str, Job] = {}
@@ -175,51 +256,120 @@ def parse_environment(raw: Any, problems: Problems, catalog: Catalog, *, expecte
         problems.add("jobs", f"must be a mapping of job key to job, got {type(raw_jobs).__name__}")
         raw_jobs = {}
     for key, raw_job in (raw_jobs or {}).items():
-        job = _job(problems, f"jobs.{key}", key, raw_job, catalog, region, default_vpc, retain_models, encrypt, base_dir, policy)
+        job = _job(
+            problems,
+            f"jobs.{key}",
+            key,
+            raw_job,
+            catalog,
+            region,
+            default_vpc,
+            retain_models,
+            encrypt,
+            base_dir,
+            policy,
+        )
         if job is not None and name is not None:
             jobs[job.key] = _named(job, name, encrypt)
-    throughputs = parse_throughputs(problems, top.get("throughputs"), catalog=catalog, jobs=jobs, region=region, account=account, policy=policy)
+    throughputs = parse_throughputs(
+        problems, top.get("throughputs"), catalog=catalog, jobs=jobs, region=region, account=account, policy=policy
+    )
     if problems or name is None or region is None:
         return None
-    throughputs = {k: named(t, name, jobs[t.model.value].name if t.model.kind == "job" else None) for k, t in throughputs.items()}
-    return Environment(name, source, account, region, tags, emails, retain_data, retain_models, encrypt, reconcile, policy, MappingProxyType(jobs), MappingProxyType(throughputs))
+    throughputs = {
+        k: named(t, name, jobs[t.model.value].name if t.model.kind == "job" else None) for k, t in throughputs.items()
+    }
+    return Environment(
+        name,
+        source,
+        account,
+        region,
+        tags,
+        emails,
+        retain_data,
+        retain_models,
+        encrypt,
+        reconcile,
+        policy,
+        MappingProxyType(jobs),
+        MappingProxyType(throughputs),
+    )
 
 
-def _job(problems: Problems, path: str, key: Any, raw: Any, catalog: Catalog, region: str | None, default_vpc: Vpc | None, retain_models: bool, encrypt: bool, base_dir: Path, policy: Policy) -> Job | None:
+def _job(
+    problems: Problems,
+    path: str,
+    key: Any,
+    raw: Any,
+    catalog: Catalog,
+    region: str | None,
+    default_vpc: Vpc | None,
+    retain_models: bool,
+    encrypt: bool,
+    base_dir: Path,
+    policy: Policy,
+) -> Job | None:
     before = len(problems)
     if not isinstance(key, str) or not re.fullmatch(naming.KEY_PATTERN, key) or len(key) > naming.MAX_JOB_KEY_LEN:
-        problems.add(path, f"job key {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most {naming.MAX_JOB_KEY_LEN} characters")
+        problems.add(
+            path,
+            (
+                f"job key {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most "
+                f"{naming.MAX_JOB_KEY_LEN} characters"
+            ),
+        )
         return None
     job = schema.mapping(problems, path, raw, required=("type", "base_model"), optional=JOB_KEYS[2:])
     ctype = schema.string(problems, f"{path}.type", job.get("type"), choices=CUSTOMIZATION_TYPES)
     base = schema.string(problems, f"{path}.base_model", job.get("base_model"))
     model = catalog.models.get(base) if base else None
     if base and model is None:
-        problems.add(f"{path}.base_model", f"{show(base)} is not in the catalog ({catalog.source}); known models: {', '.join(sorted(catalog.models))}")
+        problems.add(
+            f"{path}.base_model",
+            f"{show(base)} is not in the catalog ({catalog.source}); known models: {', '.join(sorted(catalog.models))}",
+        )
     customization = None
     if model is not None and ctype is not None:
         customization = model.customizations.get(ctype)
         if customization is None:
-            problems.add(f"{path}.type", f"{model.model_id} does not support {ctype}; it supports: {', '.join(model.customizations) or '(nothing)'}")
+            problems.add(
+                f"{path}.type",
+                (
+                    f"{model.model_id} does not support {ctype}; it supports: "
+                    f"{', '.join(model.customizations) or '(nothing)'}"
+                ),
+            )
         elif region and region not in customization.regions:
-            problems.add(f"{path}.type", f"{model.model_id} supports {ctype} only in {', '.join(customization.regions)}, not in {region}")
+            problems.add(
+                f"{path}.type",
+                f"{model.model_id} supports {ctype} only in {', '.join(customization.regions)}, not in {region}",
+            )
     if customization is None or region is None:
         return None
-    hyperparameters, user_keys = _hyperparameters(problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization)
+    hyperparameters, user_keys = _hyperparameters(
+        problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization
+    )
     training = _data(problems, f"{path}.training_data", job.get("training_data"), base_dir)
     validation = _validation(problems, f"{path}.validation_data", job.get("validation_data"), customization, base_dir)
     logs = _invocation_logs(problems, f"{path}.invocation_logs", job.get("invocation_logs"))
     if logs is not None and ctype not in ("distillation", "reinforcement_fine_tuning"):
         problems.add(f"{path}.invocation_logs", f"is only for distillation and reinforcement_fine_tuning, not {ctype}")
     if job.get("training_data") is None and logs is None:
-        needs = "training_data or invocation_logs" if ctype in ("distillation", "reinforcement_fine_tuning") else "training_data"
+        needs = (
+            "training_data or invocation_logs"
+            if ctype in ("distillation", "reinforcement_fine_tuning")
+            else "training_data"
+        )
         problems.add(path, f"needs {needs}")
     elif training is not None and logs is not None:
         problems.add(path, "set either training_data or invocation_logs, not both")
     teacher, profile, profile_regions, max_len = _teacher(problems, path, job, ctype, model, catalog, region)
     grader = _grader(problems, f"{path}.grader", job.get("grader"))
     if ctype == "reinforcement_fine_tuning" and job.get("grader") is None:
-        problems.add(f"{path}.grader", "reinforcement_fine_tuning needs a grader: {lambda_arn: arn:aws:lambda:<region>:<account>:function:<name>}")
+        problems.add(
+            f"{path}.grader",
+            "reinforcement_fine_tuning needs a grader: {lambda_arn: arn:aws:lambda:<region>:<account>:function:<name>}",
+        )
     elif ctype != "reinforcement_fine_tuning" and job.get("grader") is not None:
         problems.add(f"{path}.grader", f"is only for reinforcement_fine_tuning, not {ctype}")
     revision = schema.integer(problems, f"{path}.revision", job.get("revision", 0), minimum=0) or 0
@@ -227,12 +377,34 @@ def _job(problems: Problems, path: str, key: Any, raw: Any, catalog: Catalog, re
     tags = _tags(problems, f"{path}.tags", job.get("tags"))
     retain = schema.boolean(problems, f"{path}.retain_custom_model", job.get("retain_custom_model"), retain_models)
     description = schema.string(problems, f"{path}.description", job.get("description"), max_len=200)
-    serve = parse_serve(problems, f"{path}.serve", job["serve"], job_key=key, job_model=model, region=region, policy=policy) if job.get("serve") is not None else None
+    serve = (
+        parse_serve(problems, f"{path}.serve", job["serve"], job_key=key, job_model=model, region=region, policy=policy)
+        if job.get("serve") is not None
+        else None
+    )
     if len(problems) > before:
         return None
     return Job(
-        key, ctype, model, customization, training, validation, MappingProxyType(hyperparameters), frozenset(user_keys),  # type: ignore[arg-type]
-        revision, teacher, profile, profile_regions, max_len, logs, grader, vpc, tags, retain, description, serve,
+        key,
+        ctype,
+        model,
+        customization,
+        training,
+        validation,
+        MappingProxyType(hyperparameters),
+        frozenset(user_keys),  # type: ignore[arg-type]
+        revision,
+        teacher,
+        profile,
+        profile_regions,
+        max_len,
+        logs,
+        grader,
+        vpc,
+        tags,
+        retain,
+        description,
+        serve,
     )
 
 
@@ -246,15 +418,25 @@ def _named(job: Job, environment: str, encrypt: bool) -> Job:
 def effective_settings(job: Job, environment: str, encrypt: bool) -> dict:
     """Everything that changes what a job trains; a change here is a new job (tags and description are not)."""
     return {
-        "environment": environment, "key": job.key, "type": job.type, "base_model": job.base_model,
+        "environment": environment,
+        "key": job.key,
+        "type": job.type,
+        "base_model": job.base_model,
         "training": job.training.identity if job.training else None,
         "validation": [v.identity for v in job.validation],
         "hyperparameters": dict(sorted(job.hyperparameters.items())),
         "teacher": [job.teacher_model, job.teacher_profile, job.teacher_max_response_length],
-        "invocation_logs": None if job.invocation_logs is None else [job.invocation_logs.s3_uri, job.invocation_logs.use_prompt_response, _plain(job.invocation_logs.request_metadata_filters)],
+        "invocation_logs": None
+        if job.invocation_logs is None
+        else [
+            job.invocation_logs.s3_uri,
+            job.invocation_logs.use_prompt_response,
+            _plain(job.invocation_logs.request_metadata_filters),
+        ],
         "grader": job.grader_lambda_arn,
         "vpc": None if job.vpc is None else [list(job.vpc.subnet_ids), list(job.vpc.security_group_ids)],
-        "encrypted": encrypt, "revision": job.revision,
+        "encrypted": encrypt,
+        "revision": job.revision,
     }
 
 
@@ -288,13 +470,21 @@ def _data(problems: Problems, path: str, value: Any, base_dir: Path) -> DataSour
         problems.add(path, f"is {show(location)}; Bedrock reads JSON Lines files: the name must end in .jsonl")
         return None
     if not file.is_file():
-        problems.add(path, f"local file {show(location)} not found (paths are relative to {base_dir.name or base_dir}/); or use {S3_URI_TEXT}")
+        problems.add(
+            path,
+            (
+                f"local file {show(location)} not found (paths are relative to "
+                f"{base_dir.name or base_dir}/); or use {S3_URI_TEXT}"
+            ),
+        )
         return None
     digest, size = _sha256(file)
     return DataSource(location, file, digest, size)
 
 
-def _validation(problems: Problems, path: str, value: Any, customization: Customization, base_dir: Path) -> tuple[DataSource, ...]:
+def _validation(
+    problems: Problems, path: str, value: Any, customization: Customization, base_dir: Path
+) -> tuple[DataSource, ...]:
     if value is None:
         return ()
     if customization.validation_rules is None:
@@ -303,13 +493,20 @@ def _validation(problems: Problems, path: str, value: Any, customization: Custom
     items = value if isinstance(value, list) else [value]
     if not 1 <= len(items) <= MAX_VALIDATION_SETS:
         problems.add(path, f"has {len(items)} entries; allowed: 1 to {MAX_VALIDATION_SETS}")
-    sources = [_data(problems, f"{path}[{i}]" if isinstance(value, list) else path, item, base_dir) for i, item in enumerate(items)]
+    sources = [
+        _data(problems, f"{path}[{i}]" if isinstance(value, list) else path, item, base_dir)
+        for i, item in enumerate(items)
+    ]
     return tuple(s for s in sources if s is not None)
 
 
-def _teacher(problems: Problems, path: str, job: dict, ctype: str, model: Model, catalog: Catalog, region: str) -> tuple[str | None, str | None, tuple[str, ...], int | None]:
+def _teacher(
+    problems: Problems, path: str, job: dict, ctype: str, model: Model, catalog: Catalog, region: str
+) -> tuple[str | None, str | None, tuple[str, ...], int | None]:
     teacher_id = schema.string(problems, f"{path}.teacher_model", job.get("teacher_model"))
-    max_len = schema.integer(problems, f"{path}.teacher_max_response_length", job.get("teacher_max_response_length"), minimum=1)
+    max_len = schema.integer(
+        problems, f"{path}.teacher_max_response_length", job.get("teacher_max_response_length"), minimum=1
+    )
     if ctype != "distillation":
         for key in ("teacher_model", "teacher_max_response_length"):
             if job.get(key) is not None:
@@ -317,11 +514,17 @@ def _teacher(problems: Problems, path: str, job: dict, ctype: str, model: Model,
         return None, None, (), None
     allowed = catalog.teachers_for(model.model_id, region)
     if teacher_id is None:
-        problems.add(f"{path}.teacher_model", f"distillation needs a teacher; allowed for {model.model_id} in {region}: {', '.join(allowed) or '(none)'}")
+        problems.add(
+            f"{path}.teacher_model",
+            f"distillation needs a teacher; allowed for {model.model_id} in {region}: {', '.join(allowed) or '(none)'}",
+        )
         return None, None, (), None
     teacher = catalog.teachers.get(teacher_id)
     if teacher is None or teacher_id not in allowed:
-        problems.add(f"{path}.teacher_model", f"{show(teacher_id)} cannot teach {model.model_id} in {region}; allowed: {', '.join(allowed) or '(none)'}")
+        problems.add(
+            f"{path}.teacher_model",
+            f"{show(teacher_id)} cannot teach {model.model_id} in {region}; allowed: {', '.join(allowed) or '(none)'}",
+        )
         return None, None, (), None
     profile = teacher.inference_profiles.get(region)
     use_profile = "on_demand" not in teacher.invocation
@@ -334,14 +537,26 @@ def _grader(problems: Problems, path: str, raw: Any) -> str | None:
     if raw is None:
         return None
     raw = schema.mapping(problems, path, raw, required=("lambda_arn",))
-    return schema.string(problems, f"{path}.lambda_arn", raw.get("lambda_arn"), pattern=LAMBDA_ARN, allowed_text="a Lambda function ARN such as arn:aws:lambda:us-east-1:111122223333:function:grader")
+    return schema.string(
+        problems,
+        f"{path}.lambda_arn",
+        raw.get("lambda_arn"),
+        pattern=LAMBDA_ARN,
+        allowed_text="a Lambda function ARN such as arn:aws:lambda:us-east-1:111122223333:function:grader",
+    )
 
 
 def _invocation_logs(problems: Problems, path: str, raw: Any) -> InvocationLogs | None:
     if raw is None:
         return None
     raw = schema.mapping(problems, path, raw, required=("s3_uri",), optional=("use_prompt_response", "filters"))
-    uri = schema.string(problems, f"{path}.s3_uri", raw.get("s3_uri"), pattern=r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?", allowed_text="an S3 URI of the model-invocation log location")
+    uri = schema.string(
+        problems,
+        f"{path}.s3_uri",
+        raw.get("s3_uri"),
+        pattern=r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?",
+        allowed_text="an S3 URI of the model-invocation log location",
+    )
     use = schema.boolean(problems, f"{path}.use_prompt_response", raw.get("use_prompt_response"), False)
     filters = _filters(problems, f"{path}.filters", raw.get("filters")) if raw.get("filters") is not None else None
     return InvocationLogs(uri, use, filters) if uri else None
@@ -356,12 +571,15 @@ def _filters(problems: Problems, path: str, raw: Any) -> Mapping[str, Any] | Non
     if len(raw) != 1:
         problems.add(path, "needs exactly one of equals, not_equals, and_all, or_all (they cannot be combined)")
         return None
-    (kind, value), = raw.items()
+    ((kind, value),) = raw.items()
     if kind in _FILTER_KEYS:
         pair = _filter_pair(problems, f"{path}.{kind}", value)
         return None if pair is None else {_FILTER_KEYS[kind]: pair}
     if not isinstance(value, list) or not 1 <= len(value) <= 16:
-        problems.add(f"{path}.{kind}", "must be a list of 1 to 16 filters, each {equals: {key: value}} or {not_equals: {key: value}}")
+        problems.add(
+            f"{path}.{kind}",
+            "must be a list of 1 to 16 filters, each {equals: {key: value}} or {not_equals: {key: value}}",
+        )
         return None
     items = []
     for index, item in enumerate(value):
@@ -370,7 +588,7 @@ def _filters(problems: Problems, path: str, raw: Any) -> Mapping[str, Any] | Non
         if len(item) != 1:
             problems.add(ipath, "needs exactly one of equals, not_equals")
             continue
-        (sub, pair_raw), = item.items()
+        ((sub, pair_raw),) = item.items()
         pair = _filter_pair(problems, f"{ipath}.{sub}", pair_raw)
         if pair is not None:
             items.append({_FILTER_KEYS[sub]: pair})
@@ -381,7 +599,7 @@ def _filter_pair(problems: Problems, path: str, raw: Any) -> dict | None:
     if not isinstance(raw, dict) or len(raw) != 1:
         problems.add(path, "must be a mapping with exactly one metadata key and its value")
         return None
-    (key, value), = raw.items()
+    ((key, value),) = raw.items()
     for part, text in (("key", key), ("value", value)):
         if not isinstance(text, str) or not 1 <= len(text) <= 256:
             problems.add(path, f"metadata {part} {show(text)} must be a string of 1 to 256 characters")
@@ -393,8 +611,20 @@ def _vpc(problems: Problems, path: str, raw: Any) -> Vpc | None:
     if raw is None:
         return None
     raw = schema.mapping(problems, path, raw, required=("subnet_ids", "security_group_ids"))
-    subnets = schema.string_list(problems, f"{path}.subnet_ids", raw.get("subnet_ids"), pattern=r"subnet-[0-9a-f]{8,17}", allowed_text="a subnet id such as subnet-0123456789abcdef0")
-    groups = schema.string_list(problems, f"{path}.security_group_ids", raw.get("security_group_ids"), pattern=r"sg-[0-9a-f]{8,17}", allowed_text="a security group id such as sg-0123456789abcdef0")
+    subnets = schema.string_list(
+        problems,
+        f"{path}.subnet_ids",
+        raw.get("subnet_ids"),
+        pattern=r"subnet-[0-9a-f]{8,17}",
+        allowed_text="a subnet id such as subnet-0123456789abcdef0",
+    )
+    groups = schema.string_list(
+        problems,
+        f"{path}.security_group_ids",
+        raw.get("security_group_ids"),
+        pattern=r"sg-[0-9a-f]{8,17}",
+        allowed_text="a security group id such as sg-0123456789abcdef0",
+    )
     if not 1 <= len(subnets) <= 16:
         problems.add(f"{path}.subnet_ids", f"has {len(subnets)} valid entries; allowed: 1 to 16")
     if not 1 <= len(groups) <= 5:
@@ -410,10 +640,32 @@ def _tags(problems: Problems, path: str, raw: Any) -> Mapping[str, str]:
         return MappingProxyType({})
     out = {}
     for key, value in raw.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 128 or not re.fullmatch(TAG_TEXT, key) or key.startswith("aws:"):
-            problems.add(f"{path}.{key}", "tag keys are 1-128 characters of letters, digits, spaces and . _ : / = + @ - and may not start with aws:")
-        elif not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 256 or not re.fullmatch(TAG_TEXT, str(value)):
-            problems.add(f"{path}.{key}", f"value {show(value)}: tag values are up to 256 characters of letters, digits, spaces and . _ : / = + @ -")
+        if (
+            not isinstance(key, str)
+            or not 1 <= len(key) <= 128
+            or not re.fullmatch(TAG_TEXT, key)
+            or key.startswith("aws:")
+        ):
+            problems.add(
+                f"{path}.{key}",
+                (
+                    "tag keys are 1-128 characters of letters, digits, spaces and . _ : / = + @ - "
+                    "and may not start with aws:"
+                ),
+            )
+        elif (
+            not isinstance(value, (str, int, float))
+            or isinstance(value, bool)
+            or len(str(value)) > 256
+            or not re.fullmatch(TAG_TEXT, str(value))
+        ):
+            problems.add(
+                f"{path}.{key}",
+                (
+                    f"value {show(value)}: tag values are up to 256 characters of letters, digits, "
+                    "spaces and . _ : / = + @ -"
+                ),
+            )
         else:
             out[key] = str(value)
     if len(out) > 40:

@@ -1,9 +1,11 @@
 """Small helpers to check user-written mappings: each check records a Problem and returns a safe value."""
+
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tailor.errors import Problems, show
 
@@ -14,7 +16,9 @@ def join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def mapping(problems: Problems, path: str, value: Any, *, required: Iterable[str] = (), optional: Iterable[str] = ()) -> dict:
+def mapping(
+    problems: Problems, path: str, value: Any, *, required: Iterable[str] = (), optional: Iterable[str] = ()
+) -> dict:
     """Checks `value` is a mapping with string keys, has every required key and no unknown key."""
     if value is None:
         value = {}
@@ -42,7 +46,16 @@ def entries(problems: Problems, path: str, value: Any) -> dict:
     return value
 
 
-def string(problems: Problems, path: str, value: Any, *, pattern: str | None = None, allowed_text: str = "", max_len: int | None = None, choices: Iterable[str] | None = None) -> str | None:
+def string(
+    problems: Problems,
+    path: str,
+    value: Any,
+    *,
+    pattern: str | None = None,
+    allowed_text: str = "",
+    max_len: int | None = None,
+    choices: Iterable[str] | None = None,
+) -> str | None:
     if value is Missing or value is None:
         return None
     if not isinstance(value, str):
@@ -71,7 +84,9 @@ def boolean(problems: Problems, path: str, value: Any, default: bool) -> bool:
     return value
 
 
-def integer(problems: Problems, path: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+def integer(
+    problems: Problems, path: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
     if value is Missing or value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -83,7 +98,9 @@ def integer(problems: Problems, path: str, value: Any, *, minimum: int | None = 
     return value
 
 
-def number(problems: Problems, path: str, value: Any, *, minimum: float | None = None, maximum: float | None = None) -> float | None:
+def number(
+    problems: Problems, path: str, value: Any, *, minimum: float | None = None, maximum: float | None = None
+) -> float | None:
     if value is Missing or value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -91,7 +108,12 @@ def number(problems: Problems, path: str, value: Any, *, minimum: float | None =
         return None
     if isinstance(value, float) and not math.isfinite(value):
         # YAML's .nan and .inf: NaN compares false with every bound, so it would slip past any range.
-        problems.add(path, f"is {value}; allowed: a finite number, {_range_text(minimum, maximum)}" if (minimum, maximum) != (None, None) else f"is {value}; allowed: a finite number")
+        problems.add(
+            path,
+            f"is {value}; allowed: a finite number, {_range_text(minimum, maximum)}"
+            if (minimum, maximum) != (None, None)
+            else f"is {value}; allowed: a finite number",
+        )
         return None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         problems.add(path, f"is {show(value)}; allowed: {_range_text(minimum, maximum)}")

@@ -4,11 +4,13 @@ Every rule here exists so that nothing accepted at synth can be bought without a
 a throughput has hours within the policy, or a commitment the policy allows (and then no hours, since a
 committed throughput cannot be deleted before its term ends).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from tailor import naming
 from tailor.config import schema
@@ -22,7 +24,10 @@ MIN_HOURS = 0.25  # EventBridge Scheduler fires to the minute; a shorter life is
 SERVE_KEYS = ("mode", "model_units", "hours", "commitment", "revision")
 THROUGHPUT_KEYS = ("model", "base_model") + SERVE_KEYS
 # custom-model/<base model id>/<12 lower-alnum> (bedrock.md A.2); imported models have no base id in the ARN.
-CUSTOM_MODEL_ARN = r"arn:aws(-[a-z]+)*:bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):custom-model/(?:(?P<base>[^/]+)/)?(?P<id>[a-z0-9]{12}|imported/[a-z0-9]{12})"
+CUSTOM_MODEL_ARN = (
+    r"arn:aws(-[a-z]+)*:bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"custom-model/(?:(?P<base>[^/]+)/)?(?P<id>[a-z0-9]{12}|imported/[a-z0-9]{12})"
+)
 
 
 @dataclass(frozen=True)
@@ -61,62 +66,132 @@ class Serving:
 
 def parse_policy(problems: Problems, raw: Any) -> Policy:
     path = "policy"
-    raw = schema.mapping(problems, path, raw, optional=(
-        "max_throughput_hours", "default_throughput_hours", "allow_commitment", "unmanaged_throughput",
-        "warn_before_minutes", "monthly_budget_usd", "deny_create_over_budget", "dry_run",
-    ))
+    raw = schema.mapping(
+        problems,
+        path,
+        raw,
+        optional=(
+            "max_throughput_hours",
+            "default_throughput_hours",
+            "allow_commitment",
+            "unmanaged_throughput",
+            "warn_before_minutes",
+            "monthly_budget_usd",
+            "deny_create_over_budget",
+            "dry_run",
+        ),
+    )
     defaults = Policy()
-    maximum = schema.number(problems, f"{path}.max_throughput_hours", raw.get("max_throughput_hours"), minimum=MIN_HOURS, maximum=24 * 31)
+    maximum = schema.number(
+        problems, f"{path}.max_throughput_hours", raw.get("max_throughput_hours"), minimum=MIN_HOURS, maximum=24 * 31
+    )
     maximum = defaults.max_throughput_hours if maximum is None else maximum
-    default = schema.number(problems, f"{path}.default_throughput_hours", raw.get("default_throughput_hours"), minimum=MIN_HOURS)
+    default = schema.number(
+        problems, f"{path}.default_throughput_hours", raw.get("default_throughput_hours"), minimum=MIN_HOURS
+    )
     if default is None:
         default = min(defaults.default_throughput_hours, maximum)
     elif default > maximum:
-        problems.add(f"{path}.default_throughput_hours", f"is {default}; it cannot exceed max_throughput_hours ({maximum})")
+        problems.add(
+            f"{path}.default_throughput_hours", f"is {default}; it cannot exceed max_throughput_hours ({maximum})"
+        )
     budget = schema.number(problems, f"{path}.monthly_budget_usd", raw.get("monthly_budget_usd"), minimum=1)
     deny = schema.boolean(problems, f"{path}.deny_create_over_budget", raw.get("deny_create_over_budget"), False)
     if deny and budget is None:
-        problems.add(f"{path}.deny_create_over_budget", "needs monthly_budget_usd: the deny policy is attached when that budget is spent")
+        problems.add(
+            f"{path}.deny_create_over_budget",
+            "needs monthly_budget_usd: the deny policy is attached when that budget is spent",
+        )
     return Policy(
         max_throughput_hours=maximum,
         default_throughput_hours=default,
         allow_commitment=schema.boolean(problems, f"{path}.allow_commitment", raw.get("allow_commitment"), False),
-        unmanaged_throughput=schema.string(problems, f"{path}.unmanaged_throughput", raw.get("unmanaged_throughput", "report"), choices=UNMANAGED_ACTIONS) or "report",
-        warn_before_minutes=schema.integer(problems, f"{path}.warn_before_minutes", raw.get("warn_before_minutes", 30), minimum=0, maximum=24 * 60) or 0,
+        unmanaged_throughput=schema.string(
+            problems,
+            f"{path}.unmanaged_throughput",
+            raw.get("unmanaged_throughput", "report"),
+            choices=UNMANAGED_ACTIONS,
+        )
+        or "report",
+        warn_before_minutes=schema.integer(
+            problems, f"{path}.warn_before_minutes", raw.get("warn_before_minutes", 30), minimum=0, maximum=24 * 60
+        )
+        or 0,
         monthly_budget_usd=budget,
         deny_create_over_budget=deny,
         dry_run=schema.boolean(problems, f"{path}.dry_run", raw.get("dry_run"), False),
     )
 
 
-def parse_serve(problems: Problems, path: str, raw: Any, *, job_key: str, job_model: Model, region: str | None, policy: Policy) -> Serving | None:
+def parse_serve(
+    problems: Problems, path: str, raw: Any, *, job_key: str, job_model: Model, region: str | None, policy: Policy
+) -> Serving | None:
     """A job's `serve` block: its output model, served once training completes."""
     raw = schema.mapping(problems, path, raw, required=("mode",), optional=SERVE_KEYS[1:])
-    return _serving(problems, path, raw, key=job_key, source="job", model=ModelRef("job", job_key), base=job_model, region=region, policy=policy)
+    return _serving(
+        problems,
+        path,
+        raw,
+        key=job_key,
+        source="job",
+        model=ModelRef("job", job_key),
+        base=job_model,
+        region=region,
+        policy=policy,
+    )
 
 
-def parse_throughputs(problems: Problems, raw: Any, *, catalog: Catalog, jobs: Mapping[str, Any], region: str | None, account: str | None, policy: Policy) -> dict[str, Serving]:
+def parse_throughputs(
+    problems: Problems,
+    raw: Any,
+    *,
+    catalog: Catalog,
+    jobs: Mapping[str, Any],
+    region: str | None,
+    account: str | None,
+    policy: Policy,
+) -> dict[str, Serving]:
     out: dict[str, Serving] = {}
     for key, entry in schema.entries(problems, "throughputs", raw).items():
         path = f"throughputs.{key}"
         if not isinstance(key, str) or not re.fullmatch(naming.KEY_PATTERN, key) or len(key) > naming.MAX_JOB_KEY_LEN:
-            problems.add(path, f"name {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most {naming.MAX_JOB_KEY_LEN} characters")
+            problems.add(
+                path,
+                (
+                    f"name {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most "
+                    f"{naming.MAX_JOB_KEY_LEN} characters"
+                ),
+            )
             continue
         if key in jobs:
-            problems.add(path, f"has the same name as job {key}; to serve that job's model use jobs.{key}.serve, or pick another name")
+            problems.add(
+                path,
+                f"has the same name as job {key}; to serve that job's model use jobs.{key}.serve, or pick another name",
+            )
             continue
         entry = schema.mapping(problems, path, entry, required=("model",), optional=THROUGHPUT_KEYS[1:])
         resolved = _model_ref(problems, path, entry, catalog=catalog, jobs=jobs, region=region, account=account)
         if resolved is None:
             continue
         ref, base = resolved
-        serving = _serving(problems, path, entry, key=key, source="throughput", model=ref, base=base, region=region, policy=policy)
+        serving = _serving(
+            problems, path, entry, key=key, source="throughput", model=ref, base=base, region=region, policy=policy
+        )
         if serving is not None:
             out[key] = serving
     return out
 
 
-def _model_ref(problems: Problems, path: str, entry: dict, *, catalog: Catalog, jobs: Mapping[str, Any], region: str | None, account: str | None) -> tuple[ModelRef, Model] | None:
+def _model_ref(
+    problems: Problems,
+    path: str,
+    entry: dict,
+    *,
+    catalog: Catalog,
+    jobs: Mapping[str, Any],
+    region: str | None,
+    account: str | None,
+) -> tuple[ModelRef, Model] | None:
     value = schema.string(problems, f"{path}.model", entry.get("model"))
     declared_base = schema.string(problems, f"{path}.base_model", entry.get("base_model"))
     if value is None:
@@ -124,35 +199,83 @@ def _model_ref(problems: Problems, path: str, entry: dict, *, catalog: Catalog, 
     if value.startswith("arn:"):
         match = re.fullmatch(CUSTOM_MODEL_ARN, value)
         if match is None:
-            problems.add(f"{path}.model", f"{show(value)} is not a custom model ARN; allowed: arn:aws:bedrock:<region>:<account>:custom-model/<base model id>/<id>, a job key of this config ({', '.join(jobs) or 'none'}), or a catalog base model id")
+            problems.add(
+                f"{path}.model",
+                (
+                    f"{show(value)} is not a custom model ARN; allowed: "
+                    "arn:aws:bedrock:<region>:<account>:custom-model/<base model id>/<id>, a job key "
+                    f"of this config ({', '.join(jobs) or 'none'}), or a catalog base model id"
+                ),
+            )
             return None
         if region and match["region"] != region:
-            problems.add(f"{path}.model", f"is in {match['region']} but this environment deploys to {region}; Provisioned Throughput serves models of its own Region (copy the model first)")
+            problems.add(
+                f"{path}.model",
+                (
+                    f"is in {match['region']} but this environment deploys to {region}; Provisioned "
+                    "Throughput serves models of its own Region (copy the model first)"
+                ),
+            )
             return None
         if account and match["account"] != account:
-            problems.add(f"{path}.model", f"belongs to account {match['account']}, not this environment's account {account}")
+            problems.add(
+                f"{path}.model", f"belongs to account {match['account']}, not this environment's account {account}"
+            )
             return None
         if declared_base and match["base"] and declared_base != match["base"]:
-            problems.add(f"{path}.base_model", f"is {declared_base} but the model ARN says it was customized from {match['base']}; remove base_model or correct it")
+            problems.add(
+                f"{path}.base_model",
+                (
+                    f"is {declared_base} but the model ARN says it was customized from "
+                    f"{match['base']}; remove base_model or correct it"
+                ),
+            )
             return None
         base_id = declared_base or match["base"]
         base = catalog.models.get(base_id) if base_id else None
         if base is None:
-            problems.add(f"{path}.base_model", f"Tailor cannot tell which catalog model {show(value)} was customized from; add base_model: <one of {', '.join(sorted(catalog.models))}> so it can be checked and priced")
+            problems.add(
+                f"{path}.base_model",
+                (
+                    f"Tailor cannot tell which catalog model {show(value)} was customized from; add "
+                    f"base_model: <one of {', '.join(sorted(catalog.models))}> so it can be checked "
+                    "and priced"
+                ),
+            )
             return None
         return ModelRef("custom_model", value), base
     if declared_base is not None:
-        problems.add(f"{path}.base_model", "is only for a custom model ARN; a job key or catalog model already names its base model")
+        problems.add(
+            f"{path}.base_model",
+            "is only for a custom model ARN; a job key or catalog model already names its base model",
+        )
         return None
     if value in jobs:
         return ModelRef("job", value), jobs[value].model
     if value in catalog.models:
         return ModelRef("foundation_model", value), catalog.models[value]
-    problems.add(f"{path}.model", f"{show(value)} is neither a job of this config ({', '.join(jobs) or 'none'}), a catalog model, nor a custom model ARN")
+    problems.add(
+        f"{path}.model",
+        (
+            f"{show(value)} is neither a job of this config ({', '.join(jobs) or 'none'}), a "
+            "catalog model, nor a custom model ARN"
+        ),
+    )
     return None
 
 
-def _serving(problems: Problems, path: str, raw: dict, *, key: str, source: str, model: ModelRef, base: Model, region: str | None, policy: Policy) -> Serving | None:
+def _serving(
+    problems: Problems,
+    path: str,
+    raw: dict,
+    *,
+    key: str,
+    source: str,
+    model: ModelRef,
+    base: Model,
+    region: str | None,
+    policy: Policy,
+) -> Serving | None:
     before = len(problems)
     if "mode" in raw and raw["mode"] is None:
         problems.add(f"{path}.mode", f"is empty; allowed: {', '.join(MODES)}")
@@ -163,34 +286,78 @@ def _serving(problems: Problems, path: str, raw: dict, *, key: str, source: str,
     hours = schema.number(problems, f"{path}.hours", raw.get("hours"), minimum=MIN_HOURS)
     revision = schema.integer(problems, f"{path}.revision", raw.get("revision", 0), minimum=0) or 0
     if hours is not None and hours > policy.max_throughput_hours:
-        problems.add(f"{path}.hours", f"is {hours}; the environment's policy allows at most {policy.max_throughput_hours} (policy.max_throughput_hours)")
+        problems.add(
+            f"{path}.hours",
+            (
+                f"is {hours}; the environment's policy allows at most "
+                f"{policy.max_throughput_hours} (policy.max_throughput_hours)"
+            ),
+        )
     if mode == "on_demand":
         if units is not None:
-            problems.add(f"{path}.model_units", "is only for mode: provisioned; an on-demand deployment is billed per token")
+            problems.add(
+                f"{path}.model_units", "is only for mode: provisioned; an on-demand deployment is billed per token"
+            )
         if commitment:
             problems.add(f"{path}.commitment", "is only for mode: provisioned")
         if model.kind == "foundation_model":
-            problems.add(f"{path}.mode", f"{base.model_id} is a base model: call it on demand directly; on-demand deployments are for custom models")
+            problems.add(
+                f"{path}.mode",
+                (
+                    f"{base.model_id} is a base model: call it on demand directly; on-demand "
+                    "deployments are for custom models"
+                ),
+            )
         elif region and region not in base.on_demand_regions:
             where = ", ".join(base.on_demand_regions) or "no Region"
-            problems.add(f"{path}.mode", f"custom {base.model_id} models can be deployed on demand only in {where} (catalog), not in {region}; use mode: provisioned")
+            problems.add(
+                f"{path}.mode",
+                (
+                    f"custom {base.model_id} models can be deployed on demand only in {where} "
+                    f"(catalog), not in {region}; use mode: provisioned"
+                ),
+            )
     elif mode == "provisioned":
         if not base.provisioned_throughput:
-            problems.add(f"{path}.mode", f"custom {base.model_id} models cannot run on Provisioned Throughput (catalog)")
+            problems.add(
+                f"{path}.mode", f"custom {base.model_id} models cannot run on Provisioned Throughput (catalog)"
+            )
         if commitment:
             if not policy.allow_commitment:
-                problems.add(f"{path}.commitment", "the environment's policy does not allow commitments (policy.allow_commitment: false): a committed throughput cannot be deleted before its term ends")
+                problems.add(
+                    f"{path}.commitment",
+                    (
+                        "the environment's policy does not allow commitments (policy.allow_commitment: "
+                        "false): a committed throughput cannot be deleted before its term ends"
+                    ),
+                )
             if hours is not None:
-                problems.add(f"{path}.hours", f"cannot be combined with commitment: {commitment_text}; a committed throughput cannot be torn down before its term ends, so it has no time-to-live. Remove one of them")
+                problems.add(
+                    f"{path}.hours",
+                    (
+                        f"cannot be combined with commitment: {commitment_text}; a committed throughput "
+                        "cannot be torn down before its term ends, so it has no time-to-live. Remove one "
+                        "of them"
+                    ),
+                )
         elif model.kind == "foundation_model":
-            problems.add(f"{path}.commitment", f"Provisioned Throughput for a base model ({base.model_id}) is sold only with a commitment (one_month or six_months); no-commitment hourly throughput is for custom models")
+            problems.add(
+                f"{path}.commitment",
+                (
+                    f"Provisioned Throughput for a base model ({base.model_id}) is sold only with a "
+                    "commitment (one_month or six_months); no-commitment hourly throughput is for "
+                    "custom models"
+                ),
+            )
     if len(problems) > before or mode is None:
         return None
     if mode == "provisioned" and not commitment and hours is None:
         hours = policy.default_throughput_hours
     if mode == "on_demand" and hours is None:
         hours = policy.default_throughput_hours
-    return Serving(key, source, mode, model, base, (units or 1) if mode == "provisioned" else 0, hours, commitment, revision)
+    return Serving(
+        key, source, mode, model, base, (units or 1) if mode == "provisioned" else 0, hours, commitment, revision
+    )
 
 
 def named(serving: Serving, environment: str, job_name: str | None) -> Serving:
@@ -198,11 +365,17 @@ def named(serving: Serving, environment: str, job_name: str | None) -> Serving:
     from dataclasses import replace
 
     identity = {
-        "environment": environment, "key": serving.key, "source": serving.source, "mode": serving.mode,
-        "model_kind": serving.model.kind, "base_model": serving.base_model.model_id,
+        "environment": environment,
+        "key": serving.key,
+        "source": serving.source,
+        "mode": serving.mode,
+        "model_kind": serving.model.kind,
+        "base_model": serving.base_model.model_id,
         # A new job trains a new model: its serving is replaced rather than pointed elsewhere.
         "job": job_name if serving.model.kind == "job" else None,
         "foundation_model": serving.model.value if serving.model.kind == "foundation_model" else None,
-        "model_units": serving.model_units, "commitment": serving.commitment, "revision": serving.revision,
+        "model_units": serving.model_units,
+        "commitment": serving.commitment,
+        "revision": serving.revision,
     }
     return replace(serving, name=naming.serving_name(environment, serving.key, naming.settings_hash(identity)))

@@ -1,4 +1,5 @@
 """YAML loading that refuses what PyYAML silently accepts (duplicate keys) and reports errors as UserError."""
+
 from __future__ import annotations
 
 from pathlib import Path

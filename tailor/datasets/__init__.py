@@ -1,4 +1,5 @@
 """Validate Bedrock customization datasets (JSONL) before any job is created."""
+
 from .report import Finding, ValidationReport
 from .rules import FORMATS, DatasetRules
 from .validator import validate_path, validate_stream

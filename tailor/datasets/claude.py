@@ -3,10 +3,23 @@
 {"system"?: str, "messages": [{"role": "user"|"assistant", "content": str}, ...]}: string content, not
 blocks; roles alternate starting with user and the record ends with assistant. Strict: other keys are errors.
 """
+
 from __future__ import annotations
 
-from .common import (ERROR, Checker, Problems, Record, Scan, field_kind, kind, reserved, role_mismatch, text_problem,
-                     tokens, unknown_keys)
+from .common import (
+    ERROR,
+    Checker,
+    Problems,
+    Record,
+    Scan,
+    field_kind,
+    kind,
+    reserved,
+    role_mismatch,
+    text_problem,
+    tokens,
+    unknown_keys,
+)
 from .rules import DatasetRules
 
 _TOP = ("system", "messages")
@@ -33,15 +46,21 @@ def make(rules: DatasetRules) -> Checker:
             out.append((ERROR, f"system is {kind(system)}; expected a string"))
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
-            out.append((ERROR, f'messages is {field_kind(rec, "messages")}; '
-                               'expected a non-empty array of {"role": ..., "content": "..."}'))
+            out.append(
+                (
+                    ERROR,
+                    f"messages is {field_kind(rec, 'messages')}; "
+                    'expected a non-empty array of {"role": ..., "content": "..."}',
+                )
+            )
             return tokens(chars, cpt)
         misordered = False
         for i, message in enumerate(messages):
             expected = "assistant" if i & 1 else "user"
             if type(message) is not dict:
-                out.append((ERROR, f'messages[{i}] is {kind(message)}; '
-                                   f'expected {{"role": "{expected}", "content": "..."}}'))
+                out.append(
+                    (ERROR, f'messages[{i}] is {kind(message)}; expected {{"role": "{expected}", "content": "..."}}')
+                )
                 continue
             role = message.get("role")
             if role != expected:
@@ -61,8 +80,13 @@ def make(rules: DatasetRules) -> Checker:
                 unknown_keys(message, _MESSAGE_SET, _MESSAGE, ERROR, f"messages[{i}]", out)
         last = messages[-1]
         if len(messages) % 2 == 1 and type(last) is dict and last.get("role") == "user":
-            out.append((ERROR, f'messages[{len(messages) - 1}] is the last message and has role "user"; '
-                               'a record must end with an "assistant" message'))
+            out.append(
+                (
+                    ERROR,
+                    f'messages[{len(messages) - 1}] is the last message and has role "user"; '
+                    'a record must end with an "assistant" message',
+                )
+            )
         return tokens(chars, cpt)
 
     return check

@@ -3,6 +3,7 @@
 A checker has the signature check(record, out, scan, line) -> estimated tokens. It appends
 (severity, message) pairs to out, calls scan(text) on every text when scan is not None, and never raises.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def quoted(values: Iterable[str]) -> str:
     return ", ".join(json.dumps(v) for v in values)
 
 
-def unknown_keys(record: Record, allowed: frozenset[str], order: tuple[str, ...], severity: str,
-                 where: str, out: Problems) -> None:
+def unknown_keys(
+    record: Record, allowed: frozenset[str], order: tuple[str, ...], severity: str, where: str, out: Problems
+) -> None:
     for key in record:
         if key not in allowed:
             out.append((severity, f"unknown key {show(key)} in {where}; allowed: {quoted(order)}"))
@@ -108,8 +110,9 @@ def field_kind(record: Record, key: str) -> str:
     return kind(record[key]) if key in record else "missing"
 
 
-def role_mismatch(i: int, message: Record, expected: str, roles: tuple[str, ...], out: Problems,
-                  misordered: bool) -> bool:
+def role_mismatch(
+    i: int, message: Record, expected: str, roles: tuple[str, ...], out: Problems, misordered: bool
+) -> bool:
     """Report why messages[i] lacks the role alternation expects; returns whether the order is now broken.
 
     Only the first break in the order is reported: every later turn is shifted too, and saying so adds nothing.
@@ -117,8 +120,12 @@ def role_mismatch(i: int, message: Record, expected: str, roles: tuple[str, ...]
     role = message.get("role")
     if role in roles:
         if not misordered:
-            out.append((ERROR, f'messages[{i}].role is "{role}"; expected "{expected}" '
-                               '(roles alternate, starting with "user")'))
+            out.append(
+                (
+                    ERROR,
+                    f'messages[{i}].role is "{role}"; expected "{expected}" (roles alternate, starting with "user")',
+                )
+            )
         return True
     if "role" not in message:
         out.append((ERROR, f'messages[{i}] has no role; expected "{expected}"'))

@@ -4,12 +4,27 @@
 Roles alternate user/assistant starting with user. Fine-tuning records end with assistant; distillation
 prompts may end with either (a final assistant turn is the "golden" response).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from .common import (ERROR, WARNING, Checker, Problems, Record, Scan, field_kind, kind, quoted, reserved,
-                     role_mismatch, show, text_problem, tokens)
+from .common import (
+    ERROR,
+    WARNING,
+    Checker,
+    Problems,
+    Record,
+    Scan,
+    field_kind,
+    kind,
+    quoted,
+    reserved,
+    role_mismatch,
+    show,
+    text_problem,
+    tokens,
+)
 from .media import Media
 from .rules import DatasetRules
 
@@ -43,16 +58,22 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 chars = _system(system, out, scan, words)
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
-            out.append((ERROR, f'messages is {field_kind(rec, "messages")}; '
-                               'expected a non-empty array of {"role": ..., "content": [...]}'))
+            out.append(
+                (
+                    ERROR,
+                    f"messages is {field_kind(rec, 'messages')}; "
+                    'expected a non-empty array of {"role": ..., "content": [...]}',
+                )
+            )
             return tokens(chars, cpt)
         extra = 0
         misordered = False
         for i, message in enumerate(messages):
             expected = "assistant" if i & 1 else "user"
             if type(message) is not dict:
-                out.append((ERROR, f'messages[{i}] is {kind(message)}; '
-                                   f'expected {{"role": "{expected}", "content": [...]}}'))
+                out.append(
+                    (ERROR, f'messages[{i}] is {kind(message)}; expected {{"role": "{expected}", "content": [...]}}')
+                )
                 continue
             role = message.get("role")
             if role != expected:
@@ -85,13 +106,19 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
     return check
 
 
-def _content(i: int, message: Record, line: int, out: Problems, scan: Scan | None, words: tuple[str, ...],
-             media: Media) -> tuple[int, int]:
+def _content(
+    i: int, message: Record, line: int, out: Problems, scan: Scan | None, words: tuple[str, ...], media: Media
+) -> tuple[int, int]:
     """Check messages[i].content item by item; returns (text characters, tokens added by media)."""
     content, role = message.get("content"), message.get("role")
     if type(content) is not list or not content:
-        out.append((ERROR, f'messages[{i}].content is {field_kind(message, "content")}; '
-                           'expected a non-empty array like [{"text": "..."}]'))
+        out.append(
+            (
+                ERROR,
+                f"messages[{i}].content is {field_kind(message, 'content')}; "
+                'expected a non-empty array like [{"text": "..."}]',
+            )
+        )
         return 0, 0
     chars = extra = 0
     for j, item in enumerate(content):
@@ -110,11 +137,21 @@ def _shape(messages: list[Any], prompts: bool, single: bool, out: Problems) -> N
     last = messages[-1]
     ends_with_user = len(messages) % 2 == 1 and type(last) is dict and last.get("role") == "user"
     if ends_with_user and not prompts:
-        out.append((ERROR, f'messages[{len(messages) - 1}] is the last message and has role "user"; '
-                           'a fine-tuning record must end with an "assistant" message'))
+        out.append(
+            (
+                ERROR,
+                f'messages[{len(messages) - 1}] is the last message and has role "user"; '
+                'a fine-tuning record must end with an "assistant" message',
+            )
+        )
     if single and len(messages) > 2:
-        out.append((ERROR, f"messages has {len(messages)} messages; this student model takes single-turn prompts: "
-                           'one "user" message, optionally followed by one "assistant" message'))
+        out.append(
+            (
+                ERROR,
+                f"messages has {len(messages)} messages; this student model takes single-turn prompts: "
+                'one "user" message, optionally followed by one "assistant" message',
+            )
+        )
 
 
 def _system(system: object, out: Problems, scan: Scan | None, words: tuple[str, ...]) -> int:

@@ -5,6 +5,7 @@ Iterating a LineReader yields events in line order:
   (BAD_UTF8, (offset, byte))  one line that isn't UTF-8: 0-based offset and value of the first bad byte
   (TOO_LONG, nbytes)          one line longer than max_line_bytes; never held in memory whole
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -18,8 +19,9 @@ Event = tuple[int, Any]
 
 
 class LineReader:
-    def __init__(self, stream: Any, *, max_line_bytes: int, max_bytes: int | None = None,
-                 chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self, stream: Any, *, max_line_bytes: int, max_bytes: int | None = None, chunk_bytes: int = CHUNK_BYTES
+    ) -> None:
         self._read = stream.read
         self._max_line = max_line_bytes
         # A chunk no longer than the line limit means a line within one chunk is always short enough,
@@ -78,7 +80,7 @@ class LineReader:
             if start <= last:
                 yield from _decode(chunk[start:last])
             if last + 1 < len(chunk):
-                pending, pending_len = [chunk[last + 1:]], len(chunk) - last - 1
+                pending, pending_len = [chunk[last + 1 :]], len(chunk) - last - 1
         if self.over_limit:
             return  # the unfinished line was cut by the limit, so it isn't a line
         if skipped >= 0:

@@ -2,6 +2,7 @@
 
 An item is {"image"|"video": {"format": ..., "source": {"s3Location": {"uri": "s3://...", "bucketOwner"?: ...}}}}.
 """
+
 from __future__ import annotations
 
 from .common import ERROR, Problems, kind, quoted, show
@@ -25,7 +26,7 @@ class Media:
     def item(self, path: str, key: str, value: object, role: object, line: int, out: Problems) -> int:
         """Check one media item; return the tokens it adds."""
         if key not in self.allowed:
-            out.append((ERROR, f'{path} has an item of type {show(key)}; allowed: {quoted(self.allowed)}'))
+            out.append((ERROR, f"{path} has an item of type {show(key)}; allowed: {quoted(self.allowed)}"))
             return 0
         path = f"{path}.{key}"
         before = len(out)
@@ -48,8 +49,13 @@ class Media:
             self._first = (key, line)
         elif self._first[0] != key:
             first_key, first_line = self._first
-            out.append((ERROR, f"{path}: a dataset holds image records or video records, never both "
-                               f"(first {first_key} on line {first_line})"))
+            out.append(
+                (
+                    ERROR,
+                    f"{path}: a dataset holds image records or video records, never both "
+                    f"(first {first_key} on line {first_line})",
+                )
+            )
         if key == "video":
             if self._video_line != line:
                 self._video_line, self._videos = line, 0
@@ -67,8 +73,13 @@ class Media:
         if bucket is None:
             out.append((ERROR, f'{path}.s3Location.uri is {show(uri)}; expected an S3 URI like "s3://bucket/key"'))
         elif self._bucket is not None and bucket != self._bucket:
-            out.append((ERROR, f"{path}.s3Location.uri is in bucket {show(bucket)}; "
-                               f"media must be in the dataset's bucket {show(self._bucket)}"))
+            out.append(
+                (
+                    ERROR,
+                    f"{path}.s3Location.uri is in bucket {show(bucket)}; "
+                    f"media must be in the dataset's bucket {show(self._bucket)}",
+                )
+            )
         owner = location.get("bucketOwner")
         if owner is not None and type(owner) is not str:
             out.append((ERROR, f"{path}.s3Location.bucketOwner is {kind(owner)}; expected an account ID string"))

@@ -2,6 +2,7 @@
 
 Both families are strict: Bedrock documents exactly these keys, so any other key is an error.
 """
+
 from __future__ import annotations
 
 from .common import ERROR, Checker, Problems, Record, Scan, reserved, text_problem, tokens, unknown_keys
@@ -31,7 +32,7 @@ def make(rules: DatasetRules) -> Checker:
                 if scan is not None and (word := scan(value)):
                     out.append((ERROR, reserved(name, word, words)))
             elif name not in rec:
-                out.append((ERROR, f"missing required key \"{name}\"; a record is {_shape(fields)}"))
+                out.append((ERROR, f'missing required key "{name}"; a record is {_shape(fields)}'))
             else:
                 out.append((ERROR, text_problem(name, value)))
         return tokens(chars, cpt)

@@ -1,4 +1,5 @@
 """Findings and the report a validation returns."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

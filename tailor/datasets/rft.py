@@ -3,10 +3,24 @@
 OpenAI chat-completion style: {"messages": [{"role": "system"|"user"|"assistant", "content": str}, ...],
 "reference_answer": <any JSON>, ...}. Extra top-level keys are allowed: they reach the grader as metadata.
 """
+
 from __future__ import annotations
 
-from .common import (ERROR, WARNING, Checker, Problems, Record, Scan, field_kind, kind, quoted, reserved, show,
-                     text_problem, tokens)
+from .common import (
+    ERROR,
+    WARNING,
+    Checker,
+    Problems,
+    Record,
+    Scan,
+    field_kind,
+    kind,
+    quoted,
+    reserved,
+    show,
+    text_problem,
+    tokens,
+)
 from .rules import DatasetRules
 
 _ROLES = ("system", "user", "assistant")
@@ -19,8 +33,13 @@ def make(rules: DatasetRules) -> Checker:
     def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
-            out.append((ERROR, f'messages is {field_kind(rec, "messages")}; '
-                               'expected a non-empty array of {"role": ..., "content": "..."}'))
+            out.append(
+                (
+                    ERROR,
+                    f"messages is {field_kind(rec, 'messages')}; "
+                    'expected a non-empty array of {"role": ..., "content": "..."}',
+                )
+            )
             return 0
         chars = 0
         users = 0
@@ -50,8 +69,13 @@ def make(rules: DatasetRules) -> Checker:
             out.append((ERROR, 'messages has no "user" message; at least one is required'))
         if rec.get("reference_answer") is None:
             # the reward function usually compares against it; a custom grader may not need it
-            out.append((WARNING, f'reference_answer is {field_kind(rec, "reference_answer")}; '
-                                 "most graders compare the response against it"))
+            out.append(
+                (
+                    WARNING,
+                    f"reference_answer is {field_kind(rec, 'reference_answer')}; "
+                    "most graders compare the response against it",
+                )
+            )
         # reference_answer goes to the grader, not the model, so it isn't counted as tokens
         return tokens(chars, cpt)
 

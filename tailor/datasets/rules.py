@@ -2,6 +2,7 @@
 
 Facts come from the shared reference notes (bedrock.md section B); the catalog picks the values per model.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,14 @@ class DatasetRules:
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"unknown dataset format {self.format!r}; allowed: {', '.join(FORMATS)}")
-        for name in ("min_records", "max_records", "recommended_min_records", "max_tokens_per_record",
-                     "max_bytes", "max_line_bytes"):
+        for name in (
+            "min_records",
+            "max_records",
+            "recommended_min_records",
+            "max_tokens_per_record",
+            "max_bytes",
+            "max_line_bytes",
+        ):
             _check_count(name, getattr(self, name))
         if self.max_line_bytes == 0:
             raise ValueError("max_line_bytes must be positive")

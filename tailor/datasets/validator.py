@@ -2,6 +2,7 @@
 
 Stdlib only: the same module runs in the CLI and in the Lambda that checks S3 uploads.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ def _reject_constant(name: str) -> Any:
 _decode = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
-def validate_stream(stream: Any, rules: DatasetRules, *, source: str, max_errors: int = 20,
-                    dataset_bucket: str | None = None) -> ValidationReport:
+def validate_stream(
+    stream: Any, rules: DatasetRules, *, source: str, max_errors: int = 20, dataset_bucket: str | None = None
+) -> ValidationReport:
     """Validate a binary stream (an open file, or the Body of an S3 get_object).
 
     Exceptions the stream itself raises (a dropped S3 connection) pass through: they say nothing about
@@ -43,25 +45,45 @@ def validate_stream(stream: Any, rules: DatasetRules, *, source: str, max_errors
     reader = LineReader(stream, max_line_bytes=rules.line_limit, max_bytes=rules.max_bytes)
     records, total, biggest = _scan(reader, rules, _checker(rules, dataset_bucket), found)
     _check_totals(rules, records, reader, found)
-    return ValidationReport(source=source, records=records, errors=tuple(found.errors),
-                            error_count=found.error_count, warnings=tuple(found.warnings),
-                            total_estimated_tokens=total, max_record_tokens=biggest,
-                            bytes_read=reader.bytes_read, warning_count=found.warning_count)
+    return ValidationReport(
+        source=source,
+        records=records,
+        errors=tuple(found.errors),
+        error_count=found.error_count,
+        warnings=tuple(found.warnings),
+        total_estimated_tokens=total,
+        max_record_tokens=biggest,
+        bytes_read=reader.bytes_read,
+        warning_count=found.warning_count,
+    )
 
 
-def validate_path(path: str | os.PathLike[str], rules: DatasetRules, *, max_errors: int = 20,
-                  source: str | None = None, dataset_bucket: str | None = None) -> ValidationReport:
+def validate_path(
+    path: str | os.PathLike[str],
+    rules: DatasetRules,
+    *,
+    max_errors: int = 20,
+    source: str | None = None,
+    dataset_bucket: str | None = None,
+) -> ValidationReport:
     """Validate a local file. An unreadable file is reported as an error finding, as linters do."""
     _check_args(rules, max_errors)
     name = source if source is not None else os.fspath(path)
     try:
         with open(path, "rb", buffering=0) as stream:
-            return validate_stream(stream, rules, source=name, max_errors=max_errors,
-                                   dataset_bucket=dataset_bucket)
+            return validate_stream(stream, rules, source=name, max_errors=max_errors, dataset_bucket=dataset_bucket)
     except OSError as exc:
         finding = Finding(name, None, f"cannot read the file: {exc.strerror or exc}", ERROR)
-        return ValidationReport(source=name, records=0, errors=(finding,)[:max_errors], error_count=1,
-                                warnings=(), total_estimated_tokens=0, max_record_tokens=0, bytes_read=0)
+        return ValidationReport(
+            source=name,
+            records=0,
+            errors=(finding,)[:max_errors],
+            error_count=1,
+            warnings=(),
+            total_estimated_tokens=0,
+            max_record_tokens=0,
+            bytes_read=0,
+        )
 
 
 def _check_args(rules: object, max_errors: object) -> None:
@@ -130,8 +152,12 @@ def _scan(reader: LineReader, rules: DatasetRules, check: Checker, found: Collec
             if tokens > biggest:
                 biggest = tokens
             if tokens > over:
-                found.add(ERROR, line, f"record is about {tokens:,} tokens (at {rules.chars_per_token:g} characters "
-                                       f"per token); at most {limit:,} allowed")
+                found.add(
+                    ERROR,
+                    line,
+                    f"record is about {tokens:,} tokens (at {rules.chars_per_token:g} characters "
+                    f"per token); at most {limit:,} allowed",
+                )
                 continue
             total += tokens
     return records, total, biggest
@@ -157,8 +183,12 @@ def _json_problem(exc: BaseException) -> str:
 
 def _check_totals(rules: DatasetRules, records: int, reader: LineReader, found: Collector) -> None:
     if reader.over_limit:
-        found.add(ERROR, None, f"file is over the {rules.max_bytes:,}-byte size limit (max_bytes); "
-                               f"stopped reading after {reader.bytes_read:,} bytes")
+        found.add(
+            ERROR,
+            None,
+            f"file is over the {rules.max_bytes:,}-byte size limit (max_bytes); "
+            f"stopped reading after {reader.bytes_read:,} bytes",
+        )
     if rules.max_records is not None and records > rules.max_records:
         found.add(ERROR, None, f"{records:,} records; at most {rules.max_records:,} allowed")
     if reader.over_limit or found.stopped:

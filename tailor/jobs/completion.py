@@ -4,12 +4,14 @@ Events are best effort and at least once: the record is only ever moved forward 
 GetModelCustomizationJob says now (never from the event's own payload), and a record already at that
 status is left alone, so duplicates, late replays and events for replaced jobs change nothing.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -27,7 +29,14 @@ class Outcome:
     status: str | None = None
 
 
-def handle_event(event: dict[str, Any], clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Outcome:
+def handle_event(
+    event: dict[str, Any],
+    clients: Any,
+    *,
+    environment: str,
+    topic_arn: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Outcome:
     detail = event.get("detail") or {}
     job_arn = detail.get("jobArn") or next(iter(event.get("resources") or []), None)
     if not job_arn:
@@ -40,7 +49,9 @@ def handle_event(event: dict[str, Any], clients: Any, *, environment: str, topic
     return Outcome(None, "not-managed")
 
 
-def reconcile(clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> list[Outcome]:
+def reconcile(
+    clients: Any, *, environment: str, topic_arn: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> list[Outcome]:
     """Re-checks every job still recorded as unfinished: a lost event never loses a completion."""
     outcomes = []
     for name, record in list(records.all_records(clients.ssm, naming.job_record_prefix(environment))):
@@ -72,7 +83,9 @@ def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, no
 
 
 def _updated(record: dict[str, Any], job: dict[str, Any], when: datetime) -> dict[str, Any]:
-    validation = [m.get("validationLoss") for m in job.get("validationMetrics") or [] if m.get("validationLoss") is not None]
+    validation = [
+        m.get("validationLoss") for m in job.get("validationMetrics") or [] if m.get("validationLoss") is not None
+    ]
     return {
         **record,
         "status": job["status"],
@@ -92,7 +105,10 @@ def subject(record: dict[str, Any]) -> str:
 
 def message(record: dict[str, Any]) -> str:
     lines = [
-        f"Customization job {record.get('jobKey')} in environment {record.get('environment')} is {record.get('status')}.",
+        (
+            f"Customization job {record.get('jobKey')} in environment "
+            f"{record.get('environment')} is {record.get('status')}."
+        ),
         "",
         f"Job:            {record.get('jobName')}",
         f"Job ARN:        {record.get('jobArn')}",
@@ -105,11 +121,17 @@ def message(record: dict[str, Any]) -> str:
             f"Training loss:  {_fmt(record.get('trainingLoss'))}",
             f"Validation loss:{' ' + _fmt(record.get('validationLoss'))}",
             "",
-            "The model is stored (billed monthly). If the job has a serve block, a separate message follows when serving starts.",
+            (
+                "The model is stored (billed monthly). If the job has a serve block, a separate "
+                "message follows when serving starts."
+            ),
         ]
     elif record.get("status") == "Failed":
         lines += ["", f"Failure: {record.get('failureMessage') or '(no message)'}"]
-    lines += ["", f"Record: /{naming.PROJECT}/{record.get('environment')}/jobs/{record.get('jobKey')} in SSM Parameter Store."]
+    lines += [
+        "",
+        f"Record: /{naming.PROJECT}/{record.get('environment')}/jobs/{record.get('jobKey')} in SSM Parameter Store.",
+    ]
     return "\n".join(lines)
 
 

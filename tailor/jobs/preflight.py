@@ -1,9 +1,10 @@
 """Checks that need the data itself: every local dataset a config references is validated before synth."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from tailor.config.environment import Environment
 from tailor.datasets import validate_path
@@ -21,7 +22,9 @@ class DatasetStats:
     warnings: tuple[str, ...]
 
 
-def check_datasets(env: Environment, *, max_errors: int = MAX_ERRORS_PER_FILE) -> Mapping[tuple[str, str], DatasetStats]:
+def check_datasets(
+    env: Environment, *, max_errors: int = MAX_ERRORS_PER_FILE
+) -> Mapping[tuple[str, str], DatasetStats]:
     """Validates local datasets; returns their stats by (job key, role) or raises with FILE:LINE problems."""
     stats: dict[tuple[str, str], DatasetStats] = {}
     problems: list[Problem] = []
@@ -33,11 +36,28 @@ def check_datasets(env: Environment, *, max_errors: int = MAX_ERRORS_PER_FILE) -
                 continue  # S3 data is validated by the job resource at deploy, before the job starts
             report = validate_path(source.path, rules, max_errors=max_errors, source=source.location)
             if not report.ok:
-                problems.append(Problem(env.source, f"jobs.{job.key}.{'training_data' if role == 'training' else 'validation_data'}", f"{source.location} is not valid {rules.format} data for {job.base_model} ({job.type}):"))
-                problems.extend(Problem(f"{f.source}:{f.line}" if f.line is not None else f.source, "", f.message) for f in report.errors)
+                problems.append(
+                    Problem(
+                        env.source,
+                        f"jobs.{job.key}.{'training_data' if role == 'training' else 'validation_data'}",
+                        f"{source.location} is not valid {rules.format} data for {job.base_model} ({job.type}):",
+                    )
+                )
+                problems.extend(
+                    Problem(f"{f.source}:{f.line}" if f.line is not None else f.source, "", f.message)
+                    for f in report.errors
+                )
                 if report.error_count > len(report.errors):
-                    problems.append(Problem(source.location, "", f"... and {report.error_count - len(report.errors)} more errors"))
-            stats[(job.key, role)] = DatasetStats(source.location, report.records, report.total_estimated_tokens, report.bytes_read, tuple(str(w) for w in report.warnings))
+                    problems.append(
+                        Problem(source.location, "", f"... and {report.error_count - len(report.errors)} more errors")
+                    )
+            stats[(job.key, role)] = DatasetStats(
+                source.location,
+                report.records,
+                report.total_estimated_tokens,
+                report.bytes_read,
+                tuple(str(w) for w in report.warnings),
+            )
     if problems:
         raise UserError(problems)
     return MappingProxyType(stats)

@@ -1,4 +1,5 @@
 """The job record: /tailor/<env>/jobs/<key>, what a job's custom resource and its completion keep in SSM."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,9 +11,18 @@ MAX_FAILURE_MESSAGE = 1500  # keeps the record under the 4 KB standard-parameter
 
 def started(environment: str, job_key: str, job_name: str, job_arn: str, when: datetime) -> dict[str, Any]:
     return {
-        "environment": environment, "jobKey": job_key, "jobName": job_name, "jobArn": job_arn,
-        "status": "InProgress", "customModelArn": None, "trainingLoss": None, "validationLoss": None,
-        "failureMessage": None, "creationTime": iso(when), "endTime": None, "updatedAt": iso(when),
+        "environment": environment,
+        "jobKey": job_key,
+        "jobName": job_name,
+        "jobArn": job_arn,
+        "status": "InProgress",
+        "customModelArn": None,
+        "trainingLoss": None,
+        "validationLoss": None,
+        "failureMessage": None,
+        "creationTime": iso(when),
+        "endTime": None,
+        "updatedAt": iso(when),
     }
 
 

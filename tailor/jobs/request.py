@@ -2,6 +2,7 @@
 
 Field names and shapes checked against botocore 1.44.8's bedrock service model (bedrock.md A.2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,13 +39,18 @@ def build_request(env: Environment, job: Job, deployment: Deployment) -> dict[st
         "customModelTags": _tags(env, job),
     }
     if job.validation:
-        request["validationDataConfig"] = {"validators": [{"s3Uri": deployment.dataset_uris[f"validation-{i}"]} for i in range(len(job.validation))]}
+        request["validationDataConfig"] = {
+            "validators": [{"s3Uri": deployment.dataset_uris[f"validation-{i}"]} for i in range(len(job.validation))]
+        }
     if job.customization.hyperparameter_style == "string_map" and job.hyperparameters:
         request["hyperParameters"] = {name: format_value(value) for name, value in sorted(job.hyperparameters.items())}
     if deployment.kms_key_arn:
         request["customModelKmsKeyId"] = deployment.kms_key_arn
     if job.vpc is not None:
-        request["vpcConfig"] = {"subnetIds": list(job.vpc.subnet_ids), "securityGroupIds": list(job.vpc.security_group_ids)}
+        request["vpcConfig"] = {
+            "subnetIds": list(job.vpc.subnet_ids),
+            "securityGroupIds": list(job.vpc.security_group_ids),
+        }
     customization = _customization_config(job, deployment)
     if customization:
         request["customizationConfig"] = customization
@@ -73,7 +79,10 @@ def _training(job: Job, deployment: Deployment) -> dict[str, Any]:
 def _customization_config(job: Job, deployment: Deployment) -> dict[str, Any] | None:
     if job.type == "distillation":
         if job.teacher_profile and not deployment.teacher_profile_arn:
-            raise ValueError(f"job {job.key}: the teacher is reached through inference profile {job.teacher_profile}; its ARN is required")
+            raise ValueError(
+                f"job {job.key}: the teacher is reached through inference profile "
+                f"{job.teacher_profile}; its ARN is required"
+            )
         teacher: dict[str, Any] = {"teacherModelIdentifier": deployment.teacher_profile_arn or job.teacher_model}
         if job.teacher_max_response_length is not None:
             teacher["maxResponseLengthForInference"] = job.teacher_max_response_length

@@ -8,19 +8,21 @@
   config says so.
 Every failure is raised as one line, which the CDK Provider framework returns to CloudFormation at once.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from tailor import records
-from tailor.jobs import record as job_record
 from tailor.datasets import DatasetRules, validate_stream
+from tailor.jobs import record as job_record
 
 log = logging.getLogger(__name__)
 SPEC_VERSION = 1
@@ -62,9 +64,15 @@ class Spec:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "version": SPEC_VERSION, "environment": self.environment, "jobKey": self.job_key, "request": self.request,
-            "recordName": self.record_name, "retainCustomModel": self.retain_custom_model,
-            "datasetChecks": [{"uri": c.uri, "role": c.role, "rules": _rules_json(c.rules)} for c in self.dataset_checks],
+            "version": SPEC_VERSION,
+            "environment": self.environment,
+            "jobKey": self.job_key,
+            "request": self.request,
+            "recordName": self.record_name,
+            "retainCustomModel": self.retain_custom_model,
+            "datasetChecks": [
+                {"uri": c.uri, "role": c.role, "rules": _rules_json(c.rules)} for c in self.dataset_checks
+            ],
             "datasetCopies": [{"source": c.source, "destination": c.destination} for c in self.dataset_copies],
         }
 
@@ -73,15 +81,36 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
     try:
         raw = json.loads(properties["Spec"])
         if raw.get("version") != SPEC_VERSION:
-            raise JobResourceError(f"unsupported spec version {raw.get('version')!r}; this handler understands {SPEC_VERSION}")
-        checks = tuple(DatasetCheck(c["uri"], c["role"], DatasetRules(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["rules"].items()})) for c in raw.get("datasetChecks", []))
+            raise JobResourceError(
+                f"unsupported spec version {raw.get('version')!r}; this handler understands {SPEC_VERSION}"
+            )
+        checks = tuple(
+            DatasetCheck(
+                c["uri"],
+                c["role"],
+                DatasetRules(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["rules"].items()}),
+            )
+            for c in raw.get("datasetChecks", [])
+        )
         copies = tuple(DatasetCopy(c["source"], c["destination"]) for c in raw.get("datasetCopies", []))
-        return Spec(raw["environment"], raw["jobKey"], raw["request"], raw["recordName"], bool(raw["retainCustomModel"]), checks, copies)
+        return Spec(
+            raw["environment"],
+            raw["jobKey"],
+            raw["request"],
+            raw["recordName"],
+            bool(raw["retainCustomModel"]),
+            checks,
+            copies,
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise JobResourceError(f"malformed resource properties ({exc.__class__.__name__}: {exc}); redeploy with this version of Tailor") from None
+        raise JobResourceError(
+            f"malformed resource properties ({exc.__class__.__name__}: {exc}); redeploy with this version of Tailor"
+        ) from None
 
 
-def on_event(event: dict[str, Any], clients: Any, *, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict[str, Any]:
+def on_event(
+    event: dict[str, Any], clients: Any, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> dict[str, Any]:
     request_type = event["RequestType"]
     spec = parse_spec(event["ResourceProperties"])
     if request_type == "Create":
@@ -104,11 +133,18 @@ def _create(spec: Spec, clients: Any, now: Callable[[], datetime]) -> dict[str, 
         _check_datasets(spec, clients)
         job_arn = _start(spec, clients)
         try:
-            records.put(clients.ssm, spec.record_name, job_record.started(spec.environment, spec.job_key, spec.job_name, job_arn, now()))
+            records.put(
+                clients.ssm,
+                spec.record_name,
+                job_record.started(spec.environment, spec.job_key, spec.job_name, job_arn, now()),
+            )
         except ClientError as exc:
             # CloudFormation sends no Delete after a failed Create: stop what we started before reporting.
             _stop_quietly(clients, job_arn)
-            raise JobResourceError(f"job {spec.job_name} was started and then stopped: recording it in SSM failed ({_code(exc)}: {_message(exc)})") from None
+            raise JobResourceError(
+                f"job {spec.job_name} was started and then stopped: recording it in SSM failed "
+                f"({_code(exc)}: {_message(exc)})"
+            ) from None
     return {"PhysicalResourceId": job_arn, "Data": _data(job_arn, spec)}
 
 
@@ -123,12 +159,28 @@ def _existing_job(spec: Spec, clients: Any) -> str | None:
     status = job.get("status")
     token = job.get("clientRequestToken")
     if token is not None and token != spec.request["clientRequestToken"]:
-        raise JobResourceError(f"a job named {spec.job_name} exists but was not started by this resource (different request token); rename the job key or set a new revision")
+        raise JobResourceError(
+            f"a job named {spec.job_name} exists but was not started by this resource "
+            "(different request token); rename the job key or set a new revision"
+        )
     if status not in ADOPTABLE:
-        raise JobResourceError(f"job {spec.job_name} already exists with status {status}; job names cannot be reused, so set `revision` for this job in the config to start a new run")
+        raise JobResourceError(
+            f"job {spec.job_name} already exists with status {status}; job names cannot be "
+            "reused, so set `revision` for this job in the config to start a new run"
+        )
     # Adopting also repairs a missing record (e.g. a previous delivery died between starting the job and recording it).
     if records.get(clients.ssm, spec.record_name) is None:
-        records.put(clients.ssm, spec.record_name, job_record.started(spec.environment, spec.job_key, spec.job_name, job["jobArn"], job.get("creationTime") or datetime.now(timezone.utc)))
+        records.put(
+            clients.ssm,
+            spec.record_name,
+            job_record.started(
+                spec.environment,
+                spec.job_key,
+                spec.job_name,
+                job["jobArn"],
+                job.get("creationTime") or datetime.now(UTC),
+            ),
+        )
     log.info("adopting existing job %s (%s)", job["jobArn"], status)
     return job["jobArn"]
 
@@ -141,7 +193,9 @@ def _start(spec: Spec, clients: Any) -> str:
             adopted = _existing_job(spec, clients)  # a concurrent delivery won the race
             if adopted:
                 return adopted
-        raise JobResourceError(f"CreateModelCustomizationJob failed for {spec.job_name}: {_code(exc)}: {_message(exc)}") from None
+        raise JobResourceError(
+            f"CreateModelCustomizationJob failed for {spec.job_name}: {_code(exc)}: {_message(exc)}"
+        ) from None
 
 
 def _copy_datasets(spec: Spec, clients: Any) -> None:
@@ -157,9 +211,16 @@ def _copy_datasets(spec: Spec, clients: Any) -> None:
                 raise JobResourceError(f"cannot check {copy.destination}: {_code(exc)}: {_message(exc)}") from None
         try:
             # Managed copy: multipart above 8 MB, so files beyond CopyObject's 5 GB limit work too.
-            clients.s3.copy({"Bucket": source_bucket, "Key": source_key}, bucket, key, ExtraArgs={"ServerSideEncryption": "aws:kms", "ContentType": "application/jsonl"})
+            clients.s3.copy(
+                {"Bucket": source_bucket, "Key": source_key},
+                bucket,
+                key,
+                ExtraArgs={"ServerSideEncryption": "aws:kms", "ContentType": "application/jsonl"},
+            )
         except ClientError as exc:
-            raise JobResourceError(f"cannot copy dataset to {copy.destination}: {_code(exc)}: {_message(exc)}") from None
+            raise JobResourceError(
+                f"cannot copy dataset to {copy.destination}: {_code(exc)}: {_message(exc)}"
+            ) from None
 
 
 def _check_datasets(spec: Spec, clients: Any) -> None:
@@ -169,12 +230,19 @@ def _check_datasets(spec: Spec, clients: Any) -> None:
         try:
             body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as exc:
-            raise JobResourceError(f"cannot read {check.role} data {check.uri}: {_code(exc)}: {_message(exc)}") from None
-        report = validate_stream(body, check.rules, source=check.uri, max_errors=MAX_REASON_ERRORS, dataset_bucket=bucket)
+            raise JobResourceError(
+                f"cannot read {check.role} data {check.uri}: {_code(exc)}: {_message(exc)}"
+            ) from None
+        report = validate_stream(
+            body, check.rules, source=check.uri, max_errors=MAX_REASON_ERRORS, dataset_bucket=bucket
+        )
         if not report.ok:
             shown = "; ".join(str(f) for f in report.errors[:MAX_REASON_ERRORS])
             more = report.error_count - min(len(report.errors), MAX_REASON_ERRORS)
-            raise JobResourceError(f"{check.role} data is invalid, no job was started: {shown}" + (f" (and {more} more errors)" if more else ""))
+            raise JobResourceError(
+                f"{check.role} data is invalid, no job was started: {shown}"
+                + (f" (and {more} more errors)" if more else "")
+            )
 
 
 def _delete(physical_id: str, spec: Spec, clients: Any) -> None:
@@ -219,7 +287,11 @@ def _delete_model(clients: Any, model_arn: str) -> None:
     except ClientError as exc:
         if _code(exc) == "ResourceNotFoundException":
             return
-        hint = " (delete the Provisioned Throughput or deployment that uses it first)" if _code(exc) == "ConflictException" else ""
+        hint = (
+            " (delete the Provisioned Throughput or deployment that uses it first)"
+            if _code(exc) == "ConflictException"
+            else ""
+        )
         raise JobResourceError(f"cannot delete custom model {model_arn}: {_code(exc)}: {_message(exc)}{hint}") from None
 
 
@@ -228,7 +300,7 @@ def _data(job_arn: str, spec: Spec) -> dict[str, str]:
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
+    bucket, _, key = uri[len("s3://") :].partition("/")
     return bucket, key
 
 

@@ -3,19 +3,21 @@
 Costs are worst cases for one month, from catalog prices: training and storage of every job, and every
 serving entry running all its hours. What the catalog cannot price is listed, never guessed.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from tailor.config.catalog import Model
 from tailor.config.environment import Environment, Job
-from tailor.errors import Problem
-from tailor.plan.render import hours_text, money, render  # noqa: F401  (render: callers import it from here)
-from tailor.jobs.preflight import DatasetStats
 from tailor.config.serving import Serving
+from tailor.errors import Problem
+from tailor.jobs.preflight import DatasetStats
+from tailor.plan.render import hours_text, money, render  # noqa: F401  (render: callers import it from here)
 
 HOURS_PER_COMMITTED_MONTH = 24 * 31
 COMMITMENT_TEXT = {"OneMonth": "1-month", "SixMonths": "6-month"}
@@ -45,9 +47,16 @@ def build_plan(env: Environment, stats: Mapping[tuple[str, str], DatasetStats]) 
     jobs = [_job(job, stats, ledger) for job in env.jobs.values()]
     servings = [_serving(serving, ledger) for serving in env.servings]
     for job in jobs:
-        twice = [k for k, t in env.throughputs.items() if t.model.kind == "job" and t.model.value == job["key"] and env.jobs[job["key"]].serve]
+        twice = [
+            k
+            for k, t in env.throughputs.items()
+            if t.model.kind == "job" and t.model.value == job["key"] and env.jobs[job["key"]].serve
+        ]
         if twice:  # legal, but two throughputs for one model are two bills
-            job["warnings"].append(f"served twice: jobs.{job['key']}.serve and throughputs.{', throughputs.'.join(twice)} each buy their own throughput")
+            job["warnings"].append(
+                f"served twice: jobs.{job['key']}.serve and "
+                f"throughputs.{', throughputs.'.join(twice)} each buy their own throughput"
+            )
     return {
         "environment": env.name,
         "source": env.source,
@@ -71,18 +80,32 @@ def budget_problems(plan: dict[str, Any], source: str) -> list[Problem]:
     # Hourly throughput is the cost that can run away; without its price the budget check would pass anything.
     unpriced = [s for s in plan["servings"] if s["mode"] == "provisioned" and s["worst_case_usd"] is None]
     if unpriced:
-        return [Problem(source, s["path"], (
-            f"cannot be priced: the catalog has no provisioned_per_mu_hour for {s['base_model']}, so policy.monthly_budget_usd "
-            "cannot be checked; add that price to catalog/models.yaml (or remove the budget)"
-        )) for s in unpriced]
+        return [
+            Problem(
+                source,
+                s["path"],
+                (
+                    "cannot be priced: the catalog has no provisioned_per_mu_hour for "
+                    f"{s['base_model']}, so policy.monthly_budget_usd "
+                    "cannot be checked; add that price to catalog/models.yaml (or remove the budget)"
+                ),
+            )
+            for s in unpriced
+        ]
     if worst <= budget:
         return []
     largest = sorted(plan["worst_case_items"], key=lambda i: i["usd"], reverse=True)[:3]
     named = ", ".join(f"{i['item']} {money(i['usd'])}" for i in largest)
-    return [Problem(source, "policy.monthly_budget_usd", (
-        f"the worst case this month is {money(worst)}, over the {money(budget)} budget; largest: {named}; "
-        "lower hours or model_units, remove entries, or raise monthly_budget_usd"
-    ))]
+    return [
+        Problem(
+            source,
+            "policy.monthly_budget_usd",
+            (
+                f"the worst case this month is {money(worst)}, over the {money(budget)} budget; largest: {named}; "
+                "lower hours or model_units, remove entries, or raise monthly_budget_usd"
+            ),
+        )
+    ]
 
 
 def _job(job: Job, stats: Mapping[tuple[str, str], DatasetStats], ledger: _Ledger) -> dict[str, Any]:
@@ -94,9 +117,14 @@ def _job(job: Job, stats: Mapping[tuple[str, str], DatasetStats], ledger: _Ledge
         ledger.unpriced.append(f"{item} training: {_no_tokens_reason(job, training)}")
         training_usd, training_confirmed = None, None
     else:
-        training_usd, training_confirmed = ledger.charge(f"{item} training", job.model, "training_per_1k_tokens", tokens / 1000)
+        training_usd, training_confirmed = ledger.charge(
+            f"{item} training", job.model, "training_per_1k_tokens", tokens / 1000
+        )
     if job.type == "distillation" and not (job.invocation_logs and job.invocation_logs.use_prompt_response):
-        ledger.unpriced.append(f"{item} teacher: {job.teacher_model} writes the responses at its own inference rates, which the catalog does not price")
+        ledger.unpriced.append(
+            f"{item} teacher: {job.teacher_model} writes the responses at its own inference "
+            "rates, which the catalog does not price"
+        )
     # Each job leaves one custom model; a month of storage is the most one month can bill for it.
     storage_usd, storage_confirmed = ledger.charge(f"{item} storage", job.model, "storage_per_month", 1)
     return {
@@ -111,7 +139,10 @@ def _job(job: Job, stats: Mapping[tuple[str, str], DatasetStats], ledger: _Ledge
         "training_data": _source(job),
         "training_records": training.records if training else None,
         "validation_data": [v.location for v in job.validation],
-        "validation_records": [s.records for (k, r), s in sorted(stats.items()) if k == job.key and r.startswith("validation")] or None,
+        "validation_records": [
+            s.records for (k, r), s in sorted(stats.items()) if k == job.key and r.startswith("validation")
+        ]
+        or None,
         "hyperparameters": dict(sorted(job.hyperparameters.items())),
         "defaulted_hyperparameters": sorted(set(job.hyperparameters) - job.user_hyperparameters),
         "revision": job.revision,
@@ -135,12 +166,15 @@ def _no_tokens_reason(job: Job, training: DatasetStats | None) -> str:
 
 def _serving(serving: Serving, ledger: _Ledger) -> dict[str, Any]:
     path = f"jobs.{serving.key}.serve" if serving.source == "job" else f"throughputs.{serving.key}"
-    # Committed rates are below the no-commitment rate, so a full month at that rate bounds a committed month from above.
+    # Committed rates are below the no-commitment rate, so a full month at that rate bounds a committed month
+    # from above.
     billed_hours = HOURS_PER_COMMITTED_MONTH if serving.commitment else serving.hours
     if serving.mode == "on_demand":
         worst, confirmed = 0.0, None
     else:
-        worst, confirmed = ledger.charge(path, serving.base_model, "provisioned_per_mu_hour", serving.model_units * billed_hours)
+        worst, confirmed = ledger.charge(
+            path, serving.base_model, "provisioned_per_mu_hour", serving.model_units * billed_hours
+        )
     return {
         "path": path,
         "key": serving.key,
@@ -163,12 +197,23 @@ def _serving(serving: Serving, ledger: _Ledger) -> dict[str, Any]:
 def _ends(serving: Serving) -> str:
     """The expiry rule in words: when Tailor deletes it, or why it cannot."""
     if serving.commitment:
-        return f"{COMMITMENT_TEXT[serving.commitment]} commitment: cannot be deleted before the term ends; renews automatically"
+        return (
+            f"{COMMITMENT_TEXT[serving.commitment]} commitment: cannot be deleted before the "
+            "term ends; renews automatically"
+        )
     hours = hours_text(serving.hours)
     if serving.mode == "on_demand":
-        life = f"created when the job completes, deleted {hours} h later" if serving.source == "job" else f"deleted {hours} h after creation"
+        life = (
+            f"created when the job completes, deleted {hours} h later"
+            if serving.source == "job"
+            else f"deleted {hours} h after creation"
+        )
         return f"deployment {life}; {PER_TOKEN}"
-    return f"created when the job completes, deleted {hours} h later" if serving.source == "job" else f"deleted {hours} h after it is created"
+    return (
+        f"created when the job completes, deleted {hours} h later"
+        if serving.source == "job"
+        else f"deleted {hours} h after it is created"
+    )
 
 
 def _source(job: Job) -> str:

@@ -1,14 +1,22 @@
 """The plan as text: a jobs table, a serving table and the month's worst case against the budget."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 UNCONFIRMED = "~"
-UNCONFIRMED_NOTE = f"{UNCONFIRMED} = from a catalog price marked confirmed: false (catalog/models.yaml); verify it before trusting it with money"
+UNCONFIRMED_NOTE = (
+    f"{UNCONFIRMED} = from a catalog price marked confirmed: false "
+    "(catalog/models.yaml); verify it before trusting it with money"
+)
 
 
 def render(plan: dict[str, Any]) -> str:
-    head = f"Plan for {plan['environment']} ({plan['region']}, account {plan['account'] or 'from credentials'}): {len(plan['jobs'])} job(s)"
+    head = (
+        f"Plan for {plan['environment']} ({plan['region']}, account "
+        f"{plan['account'] or 'from credentials'}): {len(plan['jobs'])} job(s)"
+    )
     lines = [head, "", *_jobs_table(plan["jobs"])]
     if plan["servings"]:
         lines += ["", *_servings_table(plan["servings"])]
@@ -31,16 +39,38 @@ def hours_text(hours: float | None) -> str:
 
 
 def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
-    header = ("job", "type", "base model", "data", "records", "est. training $", "storage $/mo", "hyperparameters (* = catalog default)")
+    header = (
+        "job",
+        "type",
+        "base model",
+        "data",
+        "records",
+        "est. training $",
+        "storage $/mo",
+        "hyperparameters (* = catalog default)",
+    )
     rows = []
     for job in jobs:
-        hps = ", ".join(f"{k}={v}{'*' if k in job['defaulted_hyperparameters'] else ''}" for k, v in job["hyperparameters"].items()) or "-"
+        hps = (
+            ", ".join(
+                f"{k}={v}{'*' if k in job['defaulted_hyperparameters'] else ''}"
+                for k, v in job["hyperparameters"].items()
+            )
+            or "-"
+        )
         extra = f" <- {job['teacher_model']}" if job["teacher_model"] else ""
-        rows.append((
-            job["key"], job["type"] + extra, job["base_model"], job["training_data"], _count(job["training_records"]),
-            _usd(job["estimated_training_usd"], job["training_price_confirmed"]),
-            _usd(job["storage_usd_per_month"], job["storage_price_confirmed"]), hps,
-        ))
+        rows.append(
+            (
+                job["key"],
+                job["type"] + extra,
+                job["base_model"],
+                job["training_data"],
+                _count(job["training_records"]),
+                _usd(job["estimated_training_usd"], job["training_price_confirmed"]),
+                _usd(job["storage_usd_per_month"], job["storage_price_confirmed"]),
+                hps,
+            )
+        )
     return _table(header, rows, right={4, 5, 6})
 
 
@@ -50,10 +80,18 @@ def _servings_table(servings: list[dict[str, Any]]) -> list[str]:
     rows = []
     for s in servings:
         hours = f"{hours_text(s['billed_hours'])}/month" if s["commitment"] else hours_text(s["hours"])
-        rows.append((
-            s["path"], s["mode"], _model(s), str(s["model_units"]) if s["model_units"] else "-", hours,
-            _usd(s["worst_case_usd"], s["price_confirmed"]), s["ends"],
-        ) + ((s.get("state", "-"),) if live else ()))
+        rows.append(
+            (
+                s["path"],
+                s["mode"],
+                _model(s),
+                str(s["model_units"]) if s["model_units"] else "-",
+                hours,
+                _usd(s["worst_case_usd"], s["price_confirmed"]),
+                s["ends"],
+            )
+            + ((s.get("state", "-"),) if live else ())
+        )
     return _table(header, rows, right={3, 4, 5})
 
 
@@ -63,7 +101,9 @@ def _worst_case(plan: dict[str, Any]) -> str:
     if budget is None:
         text += "; no budget set (policy.monthly_budget_usd)"
     else:
-        text += f" of the {money(budget)} budget ({worst / budget * 100:.0f} %){': OVER BUDGET' if worst > budget else ''}"
+        text += (
+            f" of the {money(budget)} budget ({worst / budget * 100:.0f} %){': OVER BUDGET' if worst > budget else ''}"
+        )
     if plan["unpriced"]:
         text += f"; {len(plan['unpriced'])} item(s) not counted (see Warnings)"
     return text
@@ -94,7 +134,7 @@ def _table(header: Sequence[str], rows: list[Sequence[str]], *, right: set[int])
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
 
     def line(row: Sequence[str]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=False))]
         return "  ".join(cells) + "  " + row[-1]
 
     rule = "  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1])

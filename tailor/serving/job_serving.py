@@ -3,6 +3,7 @@
 Called by the completion handler after every event and reconcile pass, so a lost event delays serving by one
 period at most; the job ARN makes the create token, so repeats adopt what the first call bought.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,12 +37,26 @@ def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
         try:
             active = ensure(clients, wiring, latest, model_arn, generation=job["jobArn"], now=now)
             # The job's own record points at what serves its model, so one read answers "where do I call it?".
-            records.put(clients.ssm, serving["jobRecordName"], {**job, "servingArn": active["arn"], "servingExpiresAt": active["expiresAt"]})
+            records.put(
+                clients.ssm,
+                serving["jobRecordName"],
+                {**job, "servingArn": active["arn"], "servingExpiresAt": active["expiresAt"]},
+            )
             started.append(serving["key"])
         except (ServingError, ClientError) as exc:
             # One entry Bedrock refuses (quota, the budget's deny policy) must not hold back the others.
-            reason = str(exc) if isinstance(exc, ServingError) else f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"
+            reason = (
+                str(exc)
+                if isinstance(exc, ServingError)
+                else f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"
+            )
             log.error("cannot serve %s: %s", serving.get("key"), reason)
-            clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {serving.get('key')} not served"[:SUBJECT_MAX],
-                                Message=f"Serving {serving.get('key')} for the completed job {job.get('jobName')} could not start: {reason}. Tailor retries at every reconcile pass.")
+            clients.sns.publish(
+                TopicArn=wiring.topic_arn,
+                Subject=f"Tailor {wiring.environment}: {serving.get('key')} not served"[:SUBJECT_MAX],
+                Message=(
+                    f"Serving {serving.get('key')} for the completed job {job.get('jobName')} could "
+                    f"not start: {reason}. Tailor retries at every reconcile pass."
+                ),
+            )
     return started

@@ -3,13 +3,15 @@
 Shared by every handler that touches serving (the serving custom resource, job completion, teardown and the
 reconciler), so the meaning of `expires-at` and of "managed by this environment" is written once.
 """
+
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -19,7 +21,9 @@ TAG_MANAGED_BY = "managed-by"
 TAG_ENVIRONMENT = "environment"
 TAG_EXPIRES_AT = "expires-at"
 TAG_SERVING_KEY = "tailor-serving"
-TAG_STACK = "tailor-stack"  # the CloudFormation stack whose resource made it: a replayed Delete of another stack leaves it
+TAG_STACK = (
+    "tailor-stack"  # the CloudFormation stack whose resource made it: a replayed Delete of another stack leaves it
+)
 TAG_WARNED = "tailor-warned"  # holds the expires-at value a warning was sent for: one warning per expiry
 COMMITMENT_TERM = "commitment-term"  # expires-at of a committed PT: it ends with its term, not on a schedule
 PROVISIONED, ON_DEMAND = "provisioned", "on_demand"
@@ -28,24 +32,30 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def format_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime(TIME_FORMAT)
+    return when.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def parse_time(text: str | None) -> datetime | None:
     try:
-        return datetime.strptime(text or "", TIME_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(text or "", TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
 
 
 def expiry(created: datetime, hours: float) -> datetime:
     """Rounded up to the minute: Scheduler fires to the minute, and rounding down would shorten a promise."""
-    end = created.astimezone(timezone.utc) + timedelta(hours=hours)
-    return datetime.fromtimestamp(math.ceil(end.timestamp() / 60) * 60, tz=timezone.utc)
+    end = created.astimezone(UTC) + timedelta(hours=hours)
+    return datetime.fromtimestamp(math.ceil(end.timestamp() / 60) * 60, tz=UTC)
 
 
 def managed_tags(environment: str, key: str, expires_at: str, user_tags: Mapping[str, str]) -> list[dict[str, str]]:
-    tags = {**user_tags, TAG_MANAGED_BY: naming.PROJECT, TAG_ENVIRONMENT: environment, TAG_SERVING_KEY: key, TAG_EXPIRES_AT: expires_at}
+    tags = {
+        **user_tags,
+        TAG_MANAGED_BY: naming.PROJECT,
+        TAG_ENVIRONMENT: environment,
+        TAG_SERVING_KEY: key,
+        TAG_EXPIRES_AT: expires_at,
+    }
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
@@ -112,7 +122,10 @@ def mode_of(arn: str) -> str:
 
 
 def list_all(bedrock: Any) -> Iterator[Served]:
-    """Every PT and deployment in the account and Region, all pages, each with its tags (the lists have no tag filter)."""
+    """Every PT and deployment in the account and Region, all pages, each with its tags.
+
+    The lists have no tag filter, so tags are read per resource.
+    """
     for page in bedrock.get_paginator("list_provisioned_model_throughputs").paginate():
         for summary in page.get("provisionedModelSummaries", []):
             yield _with_tags(bedrock, _from_throughput(summary))
@@ -134,8 +147,13 @@ def _with_tags(bedrock: Any, served: Served) -> Served:
 
 def _from_throughput(view: dict[str, Any]) -> Served:
     return Served(
-        arn=view["provisionedModelArn"], mode=PROVISIONED, name=view["provisionedModelName"], status=view["status"],
-        created=view["creationTime"], model_arn=view.get("modelArn"), commitment_end=view.get("commitmentExpirationTime"),
+        arn=view["provisionedModelArn"],
+        mode=PROVISIONED,
+        name=view["provisionedModelName"],
+        status=view["status"],
+        created=view["creationTime"],
+        model_arn=view.get("modelArn"),
+        commitment_end=view.get("commitmentExpirationTime"),
         failure_message=view.get("failureMessage"),
     )
 
@@ -145,7 +163,11 @@ def _from_deployment(view: dict[str, Any]) -> Served:
     if (view.get("updateDetails") or {}).get("updateStatus") == "Updating":
         status = "Updating"
     return Served(
-        arn=view["customModelDeploymentArn"], mode=ON_DEMAND,
+        arn=view["customModelDeploymentArn"],
+        mode=ON_DEMAND,
         name=view.get("modelDeploymentName") or view.get("customModelDeploymentName") or "",
-        status=status, created=view["createdAt"], model_arn=view.get("modelArn"), failure_message=view.get("failureMessage"),
+        status=status,
+        created=view["createdAt"],
+        model_arn=view.get("modelArn"),
+        failure_message=view.get("failureMessage"),
     )

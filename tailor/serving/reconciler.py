@@ -5,6 +5,7 @@ that crashed or met a busy resource): whatever managed serving is past its expir
 pass, so no fault costs more than one period. It also warns before expiry, reports (or deletes) throughput
 Tailor did not create, never touches a commitment inside its term, and publishes what it saw as metrics.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import naming, records
-from tailor.serving.schedules import Wiring
 from tailor.serving.lifecycle import Outcome, teardown
 from tailor.serving.model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Served, expiry, format_time, list_all
+from tailor.serving.schedules import Wiring
 
 log = logging.getLogger(__name__)
 METRIC_NAMESPACE = "Tailor"
@@ -37,12 +38,20 @@ class SweepPolicy:
     max_hours: float  # the life given to a managed resource found without a readable expires-at
 
     @classmethod
-    def from_json(cls, text: str) -> "SweepPolicy":
+    def from_json(cls, text: str) -> SweepPolicy:
         raw = json.loads(text)
         return cls(int(raw["warnBeforeMinutes"]), raw["unmanaged"], bool(raw["dryRun"]), float(raw["maxHours"]))
 
     def to_json(self) -> str:
-        return json.dumps({"warnBeforeMinutes": self.warn_before_minutes, "unmanaged": self.unmanaged, "dryRun": self.dry_run, "maxHours": self.max_hours}, sort_keys=True)
+        return json.dumps(
+            {
+                "warnBeforeMinutes": self.warn_before_minutes,
+                "unmanaged": self.unmanaged,
+                "dryRun": self.dry_run,
+                "maxHours": self.max_hours,
+            },
+            sort_keys=True,
+        )
 
 
 @dataclass
@@ -85,11 +94,22 @@ def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -
     return report
 
 
-def _managed(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport) -> None:
+def _managed(
+    clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport
+) -> None:
     if served.in_commitment(now):
         end = format_time(served.commitment_end)
         report.committed.append((served.arn, end))
-        _warn_once(clients, wiring, policy, served, served.commitment_end, now, report, f"its commitment term ends {end} and then renews automatically")
+        _warn_once(
+            clients,
+            wiring,
+            policy,
+            served,
+            served.commitment_end,
+            now,
+            report,
+            f"its commitment term ends {end} and then renews automatically",
+        )
         return
     tag = served.tags.get(TAG_EXPIRES_AT)
     expires = served.expires_at
@@ -102,12 +122,21 @@ def _managed(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, 
     elif expires is None:
         # Tailor's tag lost or edited: give it the longest life the policy allows, counted from its creation.
         expires = expiry(served.created, policy.max_hours)
-        clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(expires)}])
+        clients.bedrock.tag_resource(
+            resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(expires)}]
+        )
         report.expiry_assigned.append(served.arn)
     if now >= expires:
         try:
             # Not forced: teardown re-reads the tag, so an expiry extended since the list was taken is respected.
-            outcome = teardown(clients, wiring, served.arn, now=now, reason=f"expired at {format_time(expires)} (reconciler)", dry_run=policy.dry_run)
+            outcome = teardown(
+                clients,
+                wiring,
+                served.arn,
+                now=now,
+                reason=f"expired at {format_time(expires)} (reconciler)",
+                dry_run=policy.dry_run,
+            )
         except ClientError:
             report.past_expiry.append(served.arn)  # still alive past its expiry: the overrun alarm must count it
             raise
@@ -115,29 +144,55 @@ def _managed(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, 
         if outcome.action in ("would-delete", "deferred", "committed"):
             report.past_expiry.append(served.arn)
         return
-    _warn_once(clients, wiring, policy, served, expires, now, report, f"it will be deleted at {format_time(expires)} (UTC)")
+    _warn_once(
+        clients, wiring, policy, served, expires, now, report, f"it will be deleted at {format_time(expires)} (UTC)"
+    )
 
 
-def _warn_once(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, ends: datetime, now: datetime, report: SweepReport, what: str) -> None:
+def _warn_once(
+    clients: Any,
+    wiring: Wiring,
+    policy: SweepPolicy,
+    served: Served,
+    ends: datetime,
+    now: datetime,
+    report: SweepReport,
+    what: str,
+) -> None:
     ends_text = format_time(ends)
     if now < ends - timedelta(minutes=policy.warn_before_minutes) or served.tags.get(TAG_WARNED) == ends_text:
         return
     key = served.tags.get("tailor-serving", served.name)
     clients.sns.publish(
-        TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: {key} ends soon"[:100],
-        Message=f"{served.arn} ({key}) serves {served.model_arn}: {what}.\nTo keep it longer, raise `hours` in the config (within policy.max_throughput_hours) and deploy.",
+        TopicArn=wiring.topic_arn,
+        Subject=f"Tailor {wiring.environment}: {key} ends soon"[:100],
+        Message=(
+            f"{served.arn} ({key}) serves {served.model_arn}: {what}.\nTo keep it longer, "
+            "raise `hours` in the config (within policy.max_throughput_hours) and deploy."
+        ),
     )
     clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_WARNED, "value": ends_text}])
     report.warned.append(served.arn)
 
 
-def _unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport) -> None:
+def _unmanaged(
+    clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport
+) -> None:
     if served.in_commitment(now):
         report.committed.append((served.arn, format_time(served.commitment_end)))
         report.unmanaged.append(served.arn)
         return
     if policy.unmanaged == "delete":
-        outcome = teardown(clients, wiring, served.arn, now=now, reason="not managed by Tailor (policy.unmanaged_throughput: delete)", force=True, dry_run=policy.dry_run, unmanaged=True)
+        outcome = teardown(
+            clients,
+            wiring,
+            served.arn,
+            now=now,
+            reason="not managed by Tailor (policy.unmanaged_throughput: delete)",
+            force=True,
+            dry_run=policy.dry_run,
+            unmanaged=True,
+        )
         _count(outcome, report)
         if outcome.action == "deleted":
             return
@@ -145,7 +200,9 @@ def _unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served
 
 
 def _count(outcome: Outcome, report: SweepReport) -> None:
-    bucket = {"deleted": report.deleted, "would-delete": report.would_delete, "deferred": report.deferred}.get(outcome.action)
+    bucket = {"deleted": report.deleted, "would-delete": report.would_delete, "deferred": report.deferred}.get(
+        outcome.action
+    )
     if bucket is not None:
         bucket.append(outcome.arn)
 
@@ -165,13 +222,25 @@ def _report_unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, report:
     lines += [f"  unmanaged (policy: {policy.unmanaged}): {arn}" for arn in report.unmanaged]
     lines += [f"  would delete (dry run): {arn}" for arn in report.would_delete]
     lines += [f"  committed until {end}: {arn}" for arn, end in report.committed]
-    clients.sns.publish(TopicArn=wiring.topic_arn, Subject=f"Tailor {wiring.environment}: serving report"[:100], Message="\n".join(lines))
+    clients.sns.publish(
+        TopicArn=wiring.topic_arn,
+        Subject=f"Tailor {wiring.environment}: serving report"[:100],
+        Message="\n".join(lines),
+    )
 
 
 def _publish(clients: Any, wiring: Wiring, report: SweepReport) -> None:
     dimensions = [{"Name": "Environment", "Value": wiring.environment}]
     values = {
-        "ManagedPastExpiry": len(report.past_expiry), "ManagedServing": report.managed, "UnmanagedServing": len(report.unmanaged),
-        "ServingDeleted": len(report.deleted), "TeardownDeferred": len(report.deferred),
+        "ManagedPastExpiry": len(report.past_expiry),
+        "ManagedServing": report.managed,
+        "UnmanagedServing": len(report.unmanaged),
+        "ServingDeleted": len(report.deleted),
+        "TeardownDeferred": len(report.deferred),
     }
-    clients.cloudwatch.put_metric_data(Namespace=METRIC_NAMESPACE, MetricData=[{"MetricName": k, "Dimensions": dimensions, "Value": v, "Unit": "Count"} for k, v in values.items()])
+    clients.cloudwatch.put_metric_data(
+        Namespace=METRIC_NAMESPACE,
+        MetricData=[
+            {"MetricName": k, "Dimensions": dimensions, "Value": v, "Unit": "Count"} for k, v in values.items()
+        ],
+    )

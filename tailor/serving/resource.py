@@ -5,6 +5,7 @@ base model, a new job); `hours` and a same-base model change update in place. Cr
 a bound and then reports the pending state instead of holding the stack; Delete never reports success while
 the resource still exists.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,9 @@ from botocore.exceptions import ClientError
 
 from tailor import naming, records
 from tailor.jobs import record as job_record
-from tailor.serving.schedules import Wiring, remove_teardown
 from tailor.serving.lifecycle import ServingError, ensure, set_expiry, teardown
 from tailor.serving.model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
+from tailor.serving.schedules import Wiring, remove_teardown
 
 log = logging.getLogger(__name__)
 SPEC_VERSION = 1
@@ -47,17 +48,28 @@ class ServingSpec:
         return json.dumps({"version": SPEC_VERSION, **self.__dict__}, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_properties(cls, properties: dict[str, Any]) -> "ServingSpec":
+    def from_properties(cls, properties: dict[str, Any]) -> ServingSpec:
         raw = json.loads(properties["Spec"])
         raw.pop("version", None)
         return cls(**raw)
 
     def record(self) -> dict[str, Any]:
         return {
-            "environment": self.environment, "key": self.key, "source": self.source, "mode": self.mode, "name": self.name,
-            "model": {"kind": self.model_kind, "value": self.model_value}, "modelUnits": self.model_units, "hours": self.hours,
-            "commitment": self.commitment, "revision": self.revision, "recordName": self.record_name,
-            "jobRecordName": self.job_record_name, "tags": self.tags, "status": "pending", "arn": None,
+            "environment": self.environment,
+            "key": self.key,
+            "source": self.source,
+            "mode": self.mode,
+            "name": self.name,
+            "model": {"kind": self.model_kind, "value": self.model_value},
+            "modelUnits": self.model_units,
+            "hours": self.hours,
+            "commitment": self.commitment,
+            "revision": self.revision,
+            "recordName": self.record_name,
+            "jobRecordName": self.job_record_name,
+            "tags": self.tags,
+            "status": "pending",
+            "arn": None,
         }
 
 
@@ -65,10 +77,20 @@ def spec_for(environment: str, tags: dict[str, str], serving: Any) -> ServingSpe
     """The resource's properties for a validated `tailor.config.serving.Serving` (synth time and tests)."""
     job_key = serving.model.value if serving.model.kind == "job" else None
     return ServingSpec(
-        environment=environment, key=serving.key, source=serving.source, mode=serving.mode, name=serving.name,
-        model_kind=serving.model.kind, model_value=serving.model.value, model_units=serving.model_units, hours=serving.hours,
-        commitment=serving.commitment, revision=serving.revision, record_name=naming.serving_record_name(environment, serving.key),
-        job_record_name=naming.job_record_name(environment, job_key) if job_key else None, tags=dict(tags),
+        environment=environment,
+        key=serving.key,
+        source=serving.source,
+        mode=serving.mode,
+        name=serving.name,
+        model_kind=serving.model.kind,
+        model_value=serving.model.value,
+        model_units=serving.model_units,
+        hours=serving.hours,
+        commitment=serving.commitment,
+        revision=serving.revision,
+        record_name=naming.serving_record_name(environment, serving.key),
+        job_record_name=naming.job_record_name(environment, job_key) if job_key else None,
+        tags=dict(tags),
     )
 
 
@@ -79,8 +101,18 @@ def on_event(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dateti
         if kind == "Delete":
             return _delete(clients, wiring, spec, event["PhysicalResourceId"], stack_id, now)
         if kind == "Create" or spec.name != event.get("PhysicalResourceId"):
-            return _start(clients, wiring, spec, event["RequestId"], stack_id, now)  # a new name on Update is a replacement
-        return _update(clients, wiring, spec, ServingSpec.from_properties(event["OldResourceProperties"]), event["RequestId"], stack_id, now)
+            return _start(
+                clients, wiring, spec, event["RequestId"], stack_id, now
+            )  # a new name on Update is a replacement
+        return _update(
+            clients,
+            wiring,
+            spec,
+            ServingSpec.from_properties(event["OldResourceProperties"]),
+            event["RequestId"],
+            stack_id,
+            now,
+        )
     except ServingError as exc:
         raise ServingError(f"{spec.environment}/{spec.key}: {exc}") from None
 
@@ -91,9 +123,13 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
         served = describe(clients.bedrock, spec.mode, event["PhysicalResourceId"])
         if served is None or not _ours(served, wiring, event.get("StackId")):
             return {"IsComplete": True}
-        outcome = teardown(clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True)
+        outcome = teardown(
+            clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True
+        )
         if outcome.action == "committed":
-            raise ServingError(f"{served.arn} cannot be deleted: {outcome.detail}; delete the stack after that, or keep the entry")
+            raise ServingError(
+                f"{served.arn} cannot be deleted: {outcome.detail}; delete the stack after that, or keep the entry"
+            )
         return {"IsComplete": outcome.action in ("deleted", "gone")}
     record = records.get(clients.ssm, spec.record_name) or {}
     if record.get("status") != "active" or record.get("name") != spec.name:
@@ -102,13 +138,22 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
     if served is None:
         return {"IsComplete": True, "Data": {"Status": "deleted"}}
     if served.status == "Failed":
-        raise ServingError(f"{spec.key}: {served.arn} failed to start: {served.failure_message or 'Bedrock gave no reason'}; CloudFormation rolls back and deletes it")
+        raise ServingError(
+            f"{spec.key}: {served.arn} failed to start: "
+            f"{served.failure_message or 'Bedrock gave no reason'}; CloudFormation rolls back "
+            "and deletes it"
+        )
     data = {"Arn": served.arn, "Status": served.status, "ExpiresAt": record.get("expiresAt") or ""}
     if not served.busy:
         return {"IsComplete": True, "Data": data}
     wait_until = parse_time((event.get("Data") or {}).get("WaitUntil"))
     if wait_until is not None and now >= wait_until:
-        log.warning("%s is still %s after %s; the stack goes on and its teardown is armed regardless", served.arn, served.status, CREATE_WAIT)
+        log.warning(
+            "%s is still %s after %s; the stack goes on and its teardown is armed regardless",
+            served.arn,
+            served.status,
+            CREATE_WAIT,
+        )
         return {"IsComplete": True, "Data": data}
     return {"IsComplete": False}
 
@@ -120,7 +165,9 @@ def _ours(served: Any, wiring: Wiring, stack_id: str | None) -> bool:
     return served.managed_by(wiring.environment) and (made_by is None or stack_id is None or made_by == stack_id)
 
 
-def _start(clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
+def _start(
+    clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, stack_id: str | None, now: datetime
+) -> dict[str, Any]:
     record = {**spec.record(), "stackId": stack_id}
     model_arn = _model_arn(clients, spec)
     if model_arn is None:
@@ -129,16 +176,32 @@ def _start(clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, sta
     else:
         active = ensure(clients, wiring, record, model_arn, generation=request_id, now=now)
         status, arn, expires = active["status"], active["arn"], active["expiresAt"]
-    return {"PhysicalResourceId": spec.name, "Data": {"Status": status, "Arn": arn, "ExpiresAt": expires, "WaitUntil": format_time(now + CREATE_WAIT)}}
+    return {
+        "PhysicalResourceId": spec.name,
+        "Data": {"Status": status, "Arn": arn, "ExpiresAt": expires, "WaitUntil": format_time(now + CREATE_WAIT)},
+    }
 
 
-def _update(clients: Any, wiring: Wiring, spec: ServingSpec, old: ServingSpec, request_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
+def _update(
+    clients: Any,
+    wiring: Wiring,
+    spec: ServingSpec,
+    old: ServingSpec,
+    request_id: str,
+    stack_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     current = records.get(clients.ssm, spec.record_name)
     changed = spec.hours != old.hours or spec.model_value != old.model_value
     if current is None or current.get("name") != spec.name or current.get("status") in ("pending", "removed"):
         return _start(clients, wiring, spec, request_id, stack_id, now)
     if current.get("status") == "active" and describe(clients.bedrock, spec.mode, current["arn"]) is None:
-        current = {**current, "status": "deleted", "deletedAt": format_time(now), "deletedReason": "deleted outside Tailor"}
+        current = {
+            **current,
+            "status": "deleted",
+            "deletedAt": format_time(now),
+            "deletedReason": "deleted outside Tailor",
+        }
         records.put(clients.ssm, spec.record_name, current)
     if current.get("status") == "deleted":
         if changed:  # a new `hours` (or model) brings expired serving back; an unchanged config leaves it gone
@@ -158,21 +221,34 @@ def _repoint(clients: Any, record: dict[str, Any], spec: ServingSpec, now: datet
     model_arn = _model_arn(clients, spec)
     try:
         if record["mode"] == PROVISIONED:
-            clients.bedrock.update_provisioned_model_throughput(provisionedModelId=record["arn"], desiredModelId=model_arn)
+            clients.bedrock.update_provisioned_model_throughput(
+                provisionedModelId=record["arn"], desiredModelId=model_arn
+            )
         else:
-            clients.bedrock.update_custom_model_deployment(customModelDeploymentIdentifier=record["arn"], modelArn=model_arn)
+            clients.bedrock.update_custom_model_deployment(
+                customModelDeploymentIdentifier=record["arn"], modelArn=model_arn
+            )
     except ClientError as exc:
         error = exc.response["Error"]
-        raise ServingError(f"cannot switch {record['arn']} to {model_arn}: {error['Code']}: {error.get('Message', '')}; deploy again once it is InService") from None
+        raise ServingError(
+            f"cannot switch {record['arn']} to {model_arn}: {error['Code']}: "
+            f"{error.get('Message', '')}; deploy again once it is InService"
+        ) from None
     return {**record, "modelArn": model_arn}
 
 
-def _delete(clients: Any, wiring: Wiring, spec: ServingSpec, physical_id: str, stack_id: str | None, now: datetime) -> dict[str, Any]:
+def _delete(
+    clients: Any, wiring: Wiring, spec: ServingSpec, physical_id: str, stack_id: str | None, now: datetime
+) -> dict[str, Any]:
     served = describe(clients.bedrock, spec.mode, physical_id)
     if served is not None and _ours(served, wiring, stack_id):
-        outcome = teardown(clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True)
+        outcome = teardown(
+            clients, wiring, served.arn, now=now, reason="removed from the config or its stack deleted", force=True
+        )
         if outcome.action == "committed":
-            raise ServingError(f"{served.arn} cannot be deleted: {outcome.detail}; delete the stack after that, or keep the entry")
+            raise ServingError(
+                f"{served.arn} cannot be deleted: {outcome.detail}; delete the stack after that, or keep the entry"
+            )
     current = records.get(clients.ssm, spec.record_name)
     if current is not None and current.get("name") == physical_id and current.get("stackId") in (None, stack_id):
         if served is None and current.get("arn"):
@@ -186,7 +262,15 @@ def _delete(clients: Any, wiring: Wiring, spec: ServingSpec, physical_id: str, s
 
 
 def _done(spec: ServingSpec, record: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {"PhysicalResourceId": spec.name, "Data": {"Status": record.get("status", ""), "Arn": record.get("arn") or "", "ExpiresAt": record.get("expiresAt") or "", "WaitUntil": format_time(now + CREATE_WAIT)}}
+    return {
+        "PhysicalResourceId": spec.name,
+        "Data": {
+            "Status": record.get("status", ""),
+            "Arn": record.get("arn") or "",
+            "ExpiresAt": record.get("expiresAt") or "",
+            "WaitUntil": format_time(now + CREATE_WAIT),
+        },
+    }
 
 
 def _model_arn(clients: Any, spec: ServingSpec) -> str | None:

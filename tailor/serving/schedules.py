@@ -3,6 +3,7 @@
 Created at run time (CloudFormation's schedule type has no ActionAfterCompletion, so a CFN schedule would
 outlive its one firing), named from the resource ARN and its expiry so any handler can find or remove it.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,10 @@ def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: date
                 "Arn": wiring.teardown_function_arn,
                 "RoleArn": wiring.scheduler_role_arn,
                 "Input": json.dumps(teardown_event(wiring.environment, arn, when)),
-                "RetryPolicy": {"MaximumRetryAttempts": MAX_RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S},
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
+                },
                 "DeadLetterConfig": {"Arn": wiring.dead_letter_queue_arn},
             },
         )

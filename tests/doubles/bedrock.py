@@ -86,8 +86,9 @@ import re
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.model import Shape
@@ -103,7 +104,7 @@ from tests.doubles.service_model import (
     validate_response,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 __all__ = [
     "BedrockDouble",
@@ -654,10 +655,14 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Core dispatch
     # ------------------------------------------------------------------
-    def _serve(self, op_name: str, stash: dict | None, attempt: int) -> tuple[int, dict | None, BedrockServiceError | None]:
+    def _serve(
+        self, op_name: str, stash: dict | None, attempt: int
+    ) -> tuple[int, dict | None, BedrockServiceError | None]:
         with self._lock:
             if stash is None:
-                err = DoubleError(f"{op_name}: no parameters captured; was the client attached with BedrockDouble.attach()?")
+                err = DoubleError(
+                    f"{op_name}: no parameters captured; was the client attached with BedrockDouble.attach()?"
+                )
                 self.errors.append(err)
                 raise err
             opm = self._service_model.operation_model(op_name)
@@ -672,8 +677,10 @@ class BedrockDouble:
             fault = self._take_fault(op_name)
             if fault is not None and not fault.after_apply:
                 call.error_code = fault.code
-                return fault.http_status, None, BedrockServiceError(
-                    fault.code, fault.message, http_status=fault.http_status, fields=fault.fields
+                return (
+                    fault.http_status,
+                    None,
+                    BedrockServiceError(fault.code, fault.message, http_status=fault.http_status, fields=fault.fields),
                 )
 
             handler = getattr(self, f"_op_{op_name}", None)
@@ -718,8 +725,10 @@ class BedrockDouble:
                 raise
             if fault is not None:
                 call.error_code = fault.code
-                return fault.http_status, None, BedrockServiceError(
-                    fault.code, fault.message, http_status=fault.http_status, fields=fault.fields
+                return (
+                    fault.http_status,
+                    None,
+                    BedrockServiceError(fault.code, fault.message, http_status=fault.http_status, fields=fault.fields),
                 )
             return int(opm.http.get("responseCode", 200)), result, None
 
@@ -847,14 +856,18 @@ class BedrockDouble:
             )
         return fm_id, self._fm_arn(fm_id)
 
-    def _resolve_model(self, identifier: str, *, check_catalog: bool, purpose: str) -> tuple[str, str, CustomModelRecord | None]:
+    def _resolve_model(
+        self, identifier: str, *, check_catalog: bool, purpose: str
+    ) -> tuple[str, str, CustomModelRecord | None]:
         """(foundation model id, foundation model ARN, custom model or None) for a model identifier."""
         is_custom = ":custom-model/" in identifier or (not identifier.startswith("arn:") and "." not in identifier)
         if is_custom:
             model = self._find_model(identifier)
             if model.status != "Active":
                 # UNCONFIRMED code: using a custom model that is not Active.
-                raise _validation(f"Custom model {model.name} is {model.status}, not Active; cannot use it for {purpose}.")
+                raise _validation(
+                    f"Custom model {model.name} is {model.status}, not Active; cannot use it for {purpose}."
+                )
             return model.foundation_model_id, model.foundation_model_arn, model
         fm_id, fm_arn = self._resolve_foundation_model(identifier, check_catalog=check_catalog)
         return fm_id, fm_arn, None
@@ -885,9 +898,7 @@ class BedrockDouble:
         strip = lambda d: {k: v for k, v in d.items() if k != "clientRequestToken"}  # noqa: E731
         if before is not None and strip(before) != strip(params):
             # UNCONFIRMED: AWS does not document the reaction to a reused token with other parameters.
-            raise _validation(
-                f"The clientRequestToken {token} was already used with different parameters for {op}."
-            )
+            raise _validation(f"The clientRequestToken {token} was already used with different parameters for {op}.")
         return arn
 
     def _creation_tags(self, arn: str, tags: list | None) -> None:
@@ -897,7 +908,9 @@ class BedrockDouble:
         merged = {t["key"]: t["value"] for t in tags}
         if len(merged) > self.tag_limit:
             raise BedrockServiceError(
-                "TooManyTagsException", f"Too many tags for {arn} (limit {self.tag_limit}).", fields={"resourceName": arn}
+                "TooManyTagsException",
+                f"Too many tags for {arn} (limit {self.tag_limit}).",
+                fields={"resourceName": arn},
             )
         self.tags[arn] = merged
 
@@ -1086,10 +1099,14 @@ class BedrockDouble:
                     return _JOB_STAGES[i + 1]
             raise ValueError(f"job {job.name} has no stage in progress")  # pragma: no cover
 
-    def set_throughput_status(self, name_or_arn: str, status: str, failure_message: str | None = None) -> ThroughputRecord:
+    def set_throughput_status(
+        self, name_or_arn: str, status: str, failure_message: str | None = None
+    ) -> ThroughputRecord:
         """Force a PT status: InService (applies a pending model update), Failed, Updating or Creating."""
         with self._lock:
-            pt = self.throughputs.get(name_or_arn) or next((p for p in self.throughputs.values() if p.name == name_or_arn), None)
+            pt = self.throughputs.get(name_or_arn) or next(
+                (p for p in self.throughputs.values() if p.name == name_or_arn), None
+            )
             if pt is None:
                 raise KeyError(f"no provisioned throughput {name_or_arn!r}")
             now = self._now()
@@ -1097,17 +1114,25 @@ class BedrockDouble:
                 self._pt_in_service(pt, now)
             elif status in ("Failed", "Updating", "Creating"):
                 pt.status = status
-                pt.failure_message = (failure_message or "Provisioning failed (injected by BedrockDouble).") if status == "Failed" else None
+                pt.failure_message = (
+                    (failure_message or "Provisioning failed (injected by BedrockDouble).")
+                    if status == "Failed"
+                    else None
+                )
                 pt.last_modified_time = now
                 pt.status_changed_at = now
             else:
                 raise ValueError("status must be Creating, InService, Updating or Failed")
             return pt
 
-    def set_deployment_status(self, name_or_arn: str, status: str, failure_message: str | None = None) -> DeploymentRecord:
+    def set_deployment_status(
+        self, name_or_arn: str, status: str, failure_message: str | None = None
+    ) -> DeploymentRecord:
         """Force a deployment status: Creating, Active (also completes a pending update) or Failed."""
         with self._lock:
-            dep = self.deployments.get(name_or_arn) or next((d for d in self.deployments.values() if d.name == name_or_arn), None)
+            dep = self.deployments.get(name_or_arn) or next(
+                (d for d in self.deployments.values() if d.name == name_or_arn), None
+            )
             if dep is None:
                 raise KeyError(f"no deployment {name_or_arn!r}")
             now = self._now()
@@ -1116,7 +1141,11 @@ class BedrockDouble:
                 self._deployment_ready(dep, now)
             elif status in ("Creating", "Failed"):
                 dep.status = status
-                dep.failure_message = (failure_message or "Deployment failed (injected by BedrockDouble).") if status == "Failed" else None
+                dep.failure_message = (
+                    (failure_message or "Deployment failed (injected by BedrockDouble).")
+                    if status == "Failed"
+                    else None
+                )
                 dep.last_updated_at = now
                 dep.status_changed_at = now
             else:
@@ -1208,7 +1237,9 @@ class BedrockDouble:
     def assert_no_errors(self) -> None:
         """Fail if the double raised a loud error (possibly swallowed by the code under test)."""
         if self.errors:
-            raise DoubleError(f"BedrockDouble recorded {len(self.errors)} error(s): " + "; ".join(map(str, self.errors)))
+            raise DoubleError(
+                f"BedrockDouble recorded {len(self.errors)} error(s): " + "; ".join(map(str, self.errors))
+            )
 
     @contextlib.contextmanager
     def instant_retries(self) -> Iterator[list[float]]:
@@ -1244,7 +1275,9 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Pagination
     # ------------------------------------------------------------------
-    def _page(self, op: str, params: dict, items: list, time_of: Callable[[Any], dt.datetime]) -> tuple[list, str | None]:
+    def _page(
+        self, op: str, params: dict, items: list, time_of: Callable[[Any], dt.datetime]
+    ) -> tuple[list, str | None]:
         descending = params.get("sortOrder", "Descending") == "Descending"  # UNCONFIRMED default order
         items = sorted(items, key=lambda r: (time_of(r), r.seq), reverse=descending)
         filters = {k: v for k, v in params.items() if k not in ("nextToken", "maxResults")}
@@ -1275,11 +1308,7 @@ class BedrockDouble:
 
     @staticmethod
     def _time_filter(value: dt.datetime, after: Any, before: Any) -> bool:
-        if after is not None and not value > _as_datetime(after):
-            return False
-        if before is not None and not value < _as_datetime(before):
-            return False
-        return True
+        return (after is None or value > _as_datetime(after)) and (before is None or value < _as_datetime(before))
 
     # ------------------------------------------------------------------
     # Model customization jobs
@@ -1300,7 +1329,9 @@ class BedrockDouble:
         ):
             # UNCONFIRMED code/message.  Failed/Stopped jobs are taken to release the name.
             raise _validation(f"The provided custom model name {model_name} is currently in use.")
-        fm_id, fm_arn, source = self._resolve_model(p["baseModelIdentifier"], check_catalog=True, purpose="customization")
+        fm_id, fm_arn, source = self._resolve_model(
+            p["baseModelIdentifier"], check_catalog=True, purpose="customization"
+        )
         ctype = p.get("customizationType", "FINE_TUNING")
         config = p.get("customizationConfig") or {}
         # UNCONFIRMED consistency rules between customizationType and customizationConfig.
@@ -1347,7 +1378,11 @@ class BedrockDouble:
             status_changed_at=now,
             seq=self._next_seq(),
             stages={
-                stage: {"status": "InProgress" if i == 0 else "NotStarted", "creationTime": now, "lastModifiedTime": now}
+                stage: {
+                    "status": "InProgress" if i == 0 else "NotStarted",
+                    "creationTime": now,
+                    "lastModifiedTime": now,
+                }
                 for i, stage in enumerate(_JOB_STAGES)
             },
         )
@@ -1398,7 +1433,9 @@ class BedrockDouble:
         job = self._find_job(p["jobIdentifier"])
         if job.status != "InProgress":
             # UNCONFIRMED: ValidationException vs ConflictException (both modelled for Stop).
-            raise BedrockServiceError(self.stop_not_running_code, f"Job {job.name} is {job.status}; only InProgress jobs can be stopped.")
+            raise BedrockServiceError(
+                self.stop_not_running_code, f"Job {job.name} is {job.status}; only InProgress jobs can be stopped."
+            )
         now = self._now()
         job.status = "Stopping"
         for stage in job.stages.values():
@@ -1511,7 +1548,9 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     def _op_CreateProvisionedModelThroughput(self, p: dict) -> dict:
         op = "CreateProvisionedModelThroughput"
-        existing = self._idempotent(op, p, lambda arn: self.throughputs[arn].request if arn in self.throughputs else None)
+        existing = self._idempotent(
+            op, p, lambda arn: self.throughputs[arn].request if arn in self.throughputs else None
+        )
         if existing is not None:
             return {"provisionedModelArn": existing}
         name = p["provisionedModelName"]
@@ -1592,7 +1631,9 @@ class BedrockDouble:
             raise _validation(f"A provisioned model named {new_name} already exists.")  # UNCONFIRMED code
         desired_arn = None
         if p.get("desiredModelId") is not None:
-            _fm_id, fm_arn, model = self._resolve_model(p["desiredModelId"], check_catalog=False, purpose="Provisioned Throughput")
+            _fm_id, fm_arn, model = self._resolve_model(
+                p["desiredModelId"], check_catalog=False, purpose="Provisioned Throughput"
+            )
             if fm_arn != pt.foundation_model_arn:
                 # Docs: only the base model or a custom model of the same base.  Code UNCONFIRMED.
                 raise _validation(
@@ -1641,7 +1682,9 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     def _op_CreateCustomModelDeployment(self, p: dict) -> dict:
         op = "CreateCustomModelDeployment"
-        existing = self._idempotent(op, p, lambda arn: self.deployments[arn].request if arn in self.deployments else None)
+        existing = self._idempotent(
+            op, p, lambda arn: self.deployments[arn].request if arn in self.deployments else None
+        )
         if existing is not None:
             return {"customModelDeploymentArn": existing}
         name = p["modelDeploymentName"]
@@ -1649,7 +1692,9 @@ class BedrockDouble:
             raise _validation(f"A custom model deployment named {name} already exists.")  # UNCONFIRMED code
         model = self._find_model(p["modelArn"])
         if model.status != "Active":
-            raise _validation(f"Custom model {model.name} is {model.status}; only Active models can be deployed.")  # UNCONFIRMED
+            raise _validation(
+                f"Custom model {model.name} is {model.status}; only Active models can be deployed."
+            )  # UNCONFIRMED
         self._check_tag_keys(p.get("tags", []))
         now = self._now()
         arn = self._arn(f"custom-model-deployment/{self._new_id('custom-model-deployment')}")
@@ -1693,10 +1738,14 @@ class BedrockDouble:
         d = self._find_deployment(p["customModelDeploymentIdentifier"])
         if d.status != "Active" or d.update_status == "Updating":
             # UNCONFIRMED code (no ConflictException is modelled for Update).
-            raise _validation(f"Deployment {d.name} is {d.status}/{d.update_status}; it can be updated only when Active.")
+            raise _validation(
+                f"Deployment {d.name} is {d.status}/{d.update_status}; it can be updated only when Active."
+            )
         model = self._find_model(p["modelArn"])
         if model.status != "Active":
-            raise _validation(f"Custom model {model.name} is {model.status}; only Active models can be deployed.")  # UNCONFIRMED
+            raise _validation(
+                f"Custom model {model.name} is {model.status}; only Active models can be deployed."
+            )  # UNCONFIRMED
         now = self._now()
         d.update_model_arn = model.arn
         d.update_status = "Updating"
@@ -1766,7 +1815,9 @@ class BedrockDouble:
         merged.update({t["key"]: t["value"] for t in p["tags"]})
         if len(merged) > self.tag_limit:
             raise BedrockServiceError(
-                "TooManyTagsException", f"Too many tags for {arn} (limit {self.tag_limit}).", fields={"resourceName": arn}
+                "TooManyTagsException",
+                f"Too many tags for {arn} (limit {self.tag_limit}).",
+                fields={"resourceName": arn},
             )
         self.tags[arn] = merged
         return {}
@@ -1795,7 +1846,10 @@ ERROR_CODES_USED = {
     "ValidationException": [
         "CreateModelCustomizationJob: job name in use ('The provided job name is currently in use.'; code UNCONFIRMED)",
         "CreateModelCustomizationJob: custom model name in use (UNCONFIRMED)",
-        "CreateModelCustomizationJob: base model not customizable / other Region / type-config mismatch / no training data (UNCONFIRMED)",
+        (
+            "CreateModelCustomizationJob: base model not customizable / other Region / "
+            "type-config mismatch / no training data (UNCONFIRMED)"
+        ),
         "Create*: clientRequestToken reused with different parameters (UNCONFIRMED)",
         "StopModelCustomizationJob: job not InProgress (UNCONFIRMED; configurable via stop_not_running_code)",
         "CreateProvisionedModelThroughput / Update: duplicate name (UNCONFIRMED)",

@@ -91,8 +91,9 @@ import decimal
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import botocore.session
 from botocore import xform_name
@@ -137,13 +138,13 @@ FALLBACK_PATTERNS: dict[str, str] = {}
 # --------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_service_model(service_name: str = SERVICE_NAME) -> ServiceModel:
     """The installed botocore service model (cached)."""
     return botocore.session.get_session().get_service_model(service_name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _snake_to_api(service_name: str) -> dict[str, str]:
     model = get_service_model(service_name)
     return {xform_name(name): name for name in model.operation_names}
@@ -257,13 +258,43 @@ _POSIX_CLASSES = {
 }
 
 _GENERAL_CATEGORIES = {
-    "L", "Lu", "Ll", "Lt", "Lm", "Lo",
-    "M", "Mn", "Mc", "Me",
-    "N", "Nd", "Nl", "No",
-    "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po",
-    "S", "Sm", "Sc", "Sk", "So",
-    "Z", "Zs", "Zl", "Zp",
-    "C", "Cc", "Cf", "Cs", "Co", "Cn",
+    "L",
+    "Lu",
+    "Ll",
+    "Lt",
+    "Lm",
+    "Lo",
+    "M",
+    "Mn",
+    "Mc",
+    "Me",
+    "N",
+    "Nd",
+    "Nl",
+    "No",
+    "P",
+    "Pc",
+    "Pd",
+    "Ps",
+    "Pe",
+    "Pi",
+    "Pf",
+    "Po",
+    "S",
+    "Sm",
+    "Sc",
+    "Sk",
+    "So",
+    "Z",
+    "Zs",
+    "Zl",
+    "Zp",
+    "C",
+    "Cc",
+    "Cf",
+    "Cs",
+    "Co",
+    "Cn",
 }
 
 _HORIZONTAL_WS = " \\t\\xa0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000"
@@ -276,7 +307,7 @@ def _escape_cp(cp: int) -> str:
     return f"\\U{cp:08x}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _category_class_body(category: str) -> str:
     """Character-class body (no brackets) for a Unicode general category or major class."""
     ranges: list[list[int]] = []
@@ -386,7 +417,7 @@ def translate_java_regex(pattern: str) -> str:
             class_body_start = False
             continue
         if in_class:
-            if c == "[" :
+            if c == "[":
                 raise UnsupportedPattern("nested character class / class union")
             if c == "&" and pattern.startswith("&&", i):
                 raise UnsupportedPattern("character class intersection (&&)")
@@ -762,7 +793,16 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
         _check_bounds(shape, len(value), "length", bad)
         for i, item in enumerate(value):
             if item is None:
-                out.append(Violation(f"{path}[{i}]", "required", "list item is null", None, "Member must not be null", shape.member.name))
+                out.append(
+                    Violation(
+                        f"{path}[{i}]",
+                        "required",
+                        "list item is null",
+                        None,
+                        "Member must not be null",
+                        shape.member.name,
+                    )
+                )
                 continue
             _check(shape.member, item, f"{path}[{i}]", response, out, sensitive)
         return
@@ -775,7 +815,9 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
             sub = f"{path}[{k!r}]"
             _check(shape.key, k, f"{sub}<key>", response, out, sensitive)
             if v is None:
-                out.append(Violation(sub, "required", "map value is null", None, "Member must not be null", shape.value.name))
+                out.append(
+                    Violation(sub, "required", "map value is null", None, "Member must not be null", shape.value.name)
+                )
                 continue
             _check(shape.value, v, sub, response, out, sensitive)
         return
@@ -832,7 +874,11 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
                 return
             except (ValueError, TypeError):
                 pass
-        bad("type", f"expected a timestamp (datetime, ISO-8601 string or epoch), got {shown}", "Member must be a timestamp")
+        bad(
+            "type",
+            f"expected a timestamp (datetime, ISO-8601 string or epoch), got {shown}",
+            "Member must be a timestamp",
+        )
         return
     if t == "blob":
         if isinstance(value, (bytes, bytearray)):
@@ -867,7 +913,9 @@ def validate_request(operation: str, params: dict, *, service_model: ServiceMode
     shape = op.input_shape
     if shape is None:
         if params:
-            raise RequestViolation(op.name, [Violation("", "unknown", f"operation takes no input, got {sorted(params)}")])
+            raise RequestViolation(
+                op.name, [Violation("", "unknown", f"operation takes no input, got {sorted(params)}")]
+            )
         return
     violations = check_shape(shape, params, "", response=False)
     if violations:

@@ -50,7 +50,9 @@ def job_request(**overrides):
 
 
 def create_completed_model(client, double, name="tailor-model-1", job="tailor-ft-1"):
-    arn = client.create_model_customization_job(**job_request(jobName=job, customModelName=name, clientRequestToken=f"tok-{job}"))["jobArn"]
+    arn = client.create_model_customization_job(
+        **job_request(jobName=job, customModelName=name, clientRequestToken=f"tok-{job}")
+    )["jobArn"]
     double.finish_job(arn)
     return client.get_model_customization_job(jobIdentifier=arn)["outputModelArn"]
 
@@ -92,7 +94,7 @@ def test_attach_rejects_other_region_and_double_attach(double):
         BedrockDouble(clock=FakeClock()).attach(c)
     # And detach restores normal behaviour (registrations removed)
     double.detach(c)
-    assert getattr(c, "_tailor_bedrock_double") is None
+    assert c._tailor_bedrock_double is None
 
 
 def test_botocore_param_validation_still_runs_first(client, double):
@@ -116,16 +118,55 @@ def test_clock_must_be_aware_utc():
 
 
 INVALID = [
-    ("jobName with a space", "create_model_customization_job", job_request(jobName="bad name"), "jobName", "regular expression"),
-    ("customModelName with '..'", "create_model_customization_job", job_request(customModelName="tailor..model"), "customModelName", "regular expression"),
-    ("64-char jobName", "create_model_customization_job", job_request(jobName="j" * 64), "jobName", "less than or equal to 63"),
-    ("tag with invalid chars", "create_model_customization_job", job_request(jobTags=[{"key": "cost#center", "value": "ml"}]), "jobTags[0].key", "regular expression"),
-    ("clientRequestToken is an ARN", "create_model_customization_job",
-     job_request(clientRequestToken="arn:aws:cloudformation:us-east-1:111122223333:stack/tailor/1"), "clientRequestToken", "regular expression"),
-    ("modelUnits True (a bool passes botocore's int check)", "create_provisioned_model_throughput",
-     {"modelUnits": True, "provisionedModelName": "pt-1", "modelId": NOVA}, "modelUnits", "Member must be an integer"),
-    ("PT name 64 chars", "create_provisioned_model_throughput",
-     {"modelUnits": 1, "provisionedModelName": "p" * 64, "modelId": NOVA}, "provisionedModelName", "less than or equal to 63"),
+    (
+        "jobName with a space",
+        "create_model_customization_job",
+        job_request(jobName="bad name"),
+        "jobName",
+        "regular expression",
+    ),
+    (
+        "customModelName with '..'",
+        "create_model_customization_job",
+        job_request(customModelName="tailor..model"),
+        "customModelName",
+        "regular expression",
+    ),
+    (
+        "64-char jobName",
+        "create_model_customization_job",
+        job_request(jobName="j" * 64),
+        "jobName",
+        "less than or equal to 63",
+    ),
+    (
+        "tag with invalid chars",
+        "create_model_customization_job",
+        job_request(jobTags=[{"key": "cost#center", "value": "ml"}]),
+        "jobTags[0].key",
+        "regular expression",
+    ),
+    (
+        "clientRequestToken is an ARN",
+        "create_model_customization_job",
+        job_request(clientRequestToken="arn:aws:cloudformation:us-east-1:111122223333:stack/tailor/1"),
+        "clientRequestToken",
+        "regular expression",
+    ),
+    (
+        "modelUnits True (a bool passes botocore's int check)",
+        "create_provisioned_model_throughput",
+        {"modelUnits": True, "provisionedModelName": "pt-1", "modelId": NOVA},
+        "modelUnits",
+        "Member must be an integer",
+    ),
+    (
+        "PT name 64 chars",
+        "create_provisioned_model_throughput",
+        {"modelUnits": 1, "provisionedModelName": "p" * 64, "modelId": NOVA},
+        "provisionedModelName",
+        "less than or equal to 63",
+    ),
 ]
 
 
@@ -152,7 +193,9 @@ def test_model_units_zero_is_rejected_before_the_wire(client, double):
     assert double.calls == []
     # and the double's validator would reject it too (defence for callers bypassing botocore)
     with pytest.raises(RequestViolation, match=r"modelUnits: \[min\]"):
-        validate_request("CreateProvisionedModelThroughput", {"modelUnits": 0, "provisionedModelName": "pt-1", "modelId": NOVA})
+        validate_request(
+            "CreateProvisionedModelThroughput", {"modelUnits": 0, "provisionedModelName": "pt-1", "modelId": NOVA}
+        )
 
 
 def test_strict_mode_raises_request_violation(clock):
@@ -167,7 +210,9 @@ def test_strict_mode_raises_request_violation(clock):
 def test_response_validation_catches_a_double_bug(client, double, monkeypatch):
     # Given a double whose handler returns a moto-style ARN (not matching the real regex)
     monkeypatch.setattr(
-        double, "_op_CreateProvisionedModelThroughput", lambda p: {"provisionedModelArn": "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-1"}
+        double,
+        "_op_CreateProvisionedModelThroughput",
+        lambda p: {"provisionedModelArn": "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/pt-1"},
     )
     # When called / Then the response is refused before reaching the caller
     with pytest.raises(ResponseViolation, match="provisionedModelArn"):
@@ -189,7 +234,14 @@ def test_create_and_get_job_keeps_every_field(client, double):
         trainingDataConfig={"invocationLogsConfig": {"invocationLogSource": {"s3Uri": "s3://tailor-logs/inv/"}}},
         validationDataConfig={"validators": [{"s3Uri": "s3://tailor-data/val.jsonl"}]},
         vpcConfig={"subnetIds": ["subnet-0abc"], "securityGroupIds": ["sg-0abc"]},
-        customizationConfig={"distillationConfig": {"teacherModelConfig": {"teacherModelIdentifier": "amazon.nova-pro-v1:0", "maxResponseLengthForInference": 1000}}},
+        customizationConfig={
+            "distillationConfig": {
+                "teacherModelConfig": {
+                    "teacherModelIdentifier": "amazon.nova-pro-v1:0",
+                    "maxResponseLengthForInference": 1000,
+                }
+            }
+        },
         jobTags=[{"key": "project", "value": "tailor"}],
         customModelTags=[{"key": "stage", "value": "dev"}],
     )
@@ -211,7 +263,7 @@ def test_create_and_get_job_keeps_every_field(client, double):
     assert got["baseModelArn"] == f"arn:aws:bedrock:{REGION}::foundation-model/{NOVA}"
     assert got["clientRequestToken"] == "token-0001"
     assert got["statusDetails"]["validationDetails"]["status"] == "InProgress"
-    assert got["creationTime"] == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+    assert got["creationTime"] == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     assert double.jobs[arn].request == req
     assert client.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "project", "value": "tailor"}]
     # And GetModelCustomizationJob by ARN is the same
@@ -226,7 +278,14 @@ def test_base_model_as_arn_and_unknown_base_model(client):
     assert ":model-customization-job/amazon.nova-lite-v1:0:300k/" in arn
     # Given a base model id without the context suffix (not customizable) / Then ValidationException
     with pytest.raises(client.exceptions.ValidationException, match="does not support customization"):
-        client.create_model_customization_job(**job_request(jobName="j2", customModelName="m2", clientRequestToken="t2", baseModelIdentifier="amazon.nova-micro-v1:0"))
+        client.create_model_customization_job(
+            **job_request(
+                jobName="j2",
+                customModelName="m2",
+                clientRequestToken="t2",
+                baseModelIdentifier="amazon.nova-micro-v1:0",
+            )
+        )
 
 
 def test_customizing_a_custom_model(client, double):
@@ -234,7 +293,9 @@ def test_customizing_a_custom_model(client, double):
     source = create_completed_model(client, double)
     # When it is the base of a new job (by ARN)
     arn = client.create_model_customization_job(
-        **job_request(jobName="tailor-ft-2", customModelName="tailor-model-2", clientRequestToken="t2", baseModelIdentifier=source)
+        **job_request(
+            jobName="tailor-ft-2", customModelName="tailor-model-2", clientRequestToken="t2", baseModelIdentifier=source
+        )
     )["jobArn"]
     # Then the job ARN and baseModelArn use the underlying foundation model, the new model records its source
     assert f":model-customization-job/{NOVA}/" in arn
@@ -242,7 +303,9 @@ def test_customizing_a_custom_model(client, double):
     double.finish_job(arn)
     assert client.get_custom_model(modelIdentifier="tailor-model-2")["baseModelArn"] == source
     # And a source model used by a running job cannot be deleted
-    client.create_model_customization_job(**job_request(jobName="tailor-ft-3", customModelName="m3", clientRequestToken="t3", baseModelIdentifier=source))
+    client.create_model_customization_job(
+        **job_request(jobName="tailor-ft-3", customModelName="m3", clientRequestToken="t3", baseModelIdentifier=source)
+    )
     with pytest.raises(client.exceptions.ConflictException):
         client.delete_custom_model(modelIdentifier=source)
 
@@ -367,7 +430,10 @@ def test_finish_job_completed_creates_custom_model(client, double, clock):
         )
     )["jobArn"]
     double.advance_job_stage(arn)
-    assert client.get_model_customization_job(jobIdentifier=arn)["statusDetails"]["dataProcessingDetails"]["status"] == "InProgress"
+    assert (
+        client.get_model_customization_job(jobIdentifier=arn)["statusDetails"]["dataProcessingDetails"]["status"]
+        == "InProgress"
+    )
     clock.advance(hours=2)
     # When the job completes
     double.finish_job(arn, training_loss=0.25, validation_loss=0.5)
@@ -382,7 +448,9 @@ def test_finish_job_completed_creates_custom_model(client, double, clock):
     model = client.get_custom_model(modelIdentifier="tailor-model-1")
     assert model["modelArn"] == model_arn and model["modelStatus"] == "Active"
     assert model["jobArn"] == arn and model["jobName"] == "tailor-ft-1"
-    assert model["trainingMetrics"] == {"trainingLoss": 0.25} and model["validationMetrics"] == [{"validationLoss": 0.5}]
+    assert model["trainingMetrics"] == {"trainingLoss": 0.25} and model["validationMetrics"] == [
+        {"validationLoss": 0.5}
+    ]
     assert model["hyperParameters"] == {"epochCount": "2", "learningRate": "0.00001"}
     assert model["modelKmsKeyArn"] == job["outputModelKmsKeyArn"]
     assert client.list_tags_for_resource(resourceARN=model_arn)["tags"] == [{"key": "stage", "value": "dev"}]
@@ -405,20 +473,28 @@ def test_list_jobs_filters_and_pagination(client, double, clock):
     # Given 5 jobs created a minute apart, two of them stopped
     arns = []
     for i in range(5):
-        arns.append(client.create_model_customization_job(**job_request(jobName=f"ft-{i}", customModelName=f"m-{i}", clientRequestToken=f"t-{i}"))["jobArn"])
+        arns.append(
+            client.create_model_customization_job(
+                **job_request(jobName=f"ft-{i}", customModelName=f"m-{i}", clientRequestToken=f"t-{i}")
+            )["jobArn"]
+        )
         clock.advance(minutes=1)
     for arn in arns[:2]:
         client.stop_model_customization_job(jobIdentifier=arn)
     # When listed with filters
     stopping = client.list_model_customization_jobs(statusEquals="Stopping")["modelCustomizationJobSummaries"]
     named = client.list_model_customization_jobs(nameContains="ft-3")["modelCustomizationJobSummaries"]
-    after = client.list_model_customization_jobs(creationTimeAfter=dt.datetime(2026, 1, 5, 9, 2, 30, tzinfo=dt.timezone.utc))
+    after = client.list_model_customization_jobs(creationTimeAfter=dt.datetime(2026, 1, 5, 9, 2, 30, tzinfo=dt.UTC))
     # Then only matching jobs come back
     assert {s["jobArn"] for s in stopping} == set(arns[:2])
     assert [s["jobName"] for s in named] == ["ft-3"]
     assert [s["jobName"] for s in after["modelCustomizationJobSummaries"]] == ["ft-4", "ft-3"]
     # And the paginator walks all of them, oldest first when asked
-    pages = list(client.get_paginator("list_model_customization_jobs").paginate(sortBy="CreationTime", sortOrder="Ascending", PaginationConfig={"PageSize": 2}))
+    pages = list(
+        client.get_paginator("list_model_customization_jobs").paginate(
+            sortBy="CreationTime", sortOrder="Ascending", PaginationConfig={"PageSize": 2}
+        )
+    )
     assert [len(p["modelCustomizationJobSummaries"]) for p in pages] == [2, 2, 1]
     assert [s["jobName"] for p in pages for s in p["modelCustomizationJobSummaries"]] == [f"ft-{i}" for i in range(5)]
 
@@ -430,8 +506,12 @@ def test_custom_models_list_and_delete_conflicts(client, double):
     # Given a completed model used by a PT and a deployment
     model_arn = create_completed_model(client, double)
     other = double.add_custom_model("seeded-model")
-    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-1", modelId=model_arn)["provisionedModelArn"]
-    dep = client.create_custom_model_deployment(modelDeploymentName="dep-1", modelArn=model_arn)["customModelDeploymentArn"]
+    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-1", modelId=model_arn)[
+        "provisionedModelArn"
+    ]
+    dep = client.create_custom_model_deployment(modelDeploymentName="dep-1", modelArn=model_arn)[
+        "customModelDeploymentArn"
+    ]
     summaries = client.list_custom_models(sortOrder="Ascending")["modelSummaries"]
     assert [s["modelName"] for s in summaries] == ["tailor-model-1", "seeded-model"]
     assert summaries[0]["baseModelName"] == "amazon.nova-micro-v1" and summaries[0]["ownerAccountId"] == ACCOUNT
@@ -462,7 +542,10 @@ def test_pt_lifecycle(client, double, clock):
     model2_arn = create_completed_model(client, double, name="tailor-model-2", job="tailor-ft-2")
     # When a PT is created by model name
     pt_arn = client.create_provisioned_model_throughput(
-        modelUnits=2, provisionedModelName="tailor-pt", modelId="tailor-model-1", tags=[{"key": "expires-at", "value": "2026-01-05T21:00:00Z"}]
+        modelUnits=2,
+        provisionedModelName="tailor-pt",
+        modelId="tailor-model-1",
+        tags=[{"key": "expires-at", "value": "2026-01-05T21:00:00Z"}],
     )["provisionedModelArn"]
     # Then it is Creating, with a realistic ARN and the model resolved to its ARN
     assert_matches("ProvisionedModelArn", pt_arn)
@@ -479,7 +562,9 @@ def test_pt_lifecycle(client, double, clock):
     got = client.get_provisioned_model_throughput(provisionedModelId=pt_arn)
     assert got["status"] == "InService" and got["lastModifiedTime"] == clock()
     # When its model is swapped it is Updating (desiredModelArn set), and delete conflicts again
-    client.update_provisioned_model_throughput(provisionedModelId=pt_arn, desiredModelId=model2_arn, desiredProvisionedModelName="tailor-pt-v2")
+    client.update_provisioned_model_throughput(
+        provisionedModelId=pt_arn, desiredModelId=model2_arn, desiredProvisionedModelName="tailor-pt-v2"
+    )
     got = client.get_provisioned_model_throughput(provisionedModelId="tailor-pt-v2")
     assert (got["status"], got["modelArn"], got["desiredModelArn"]) == ("Updating", model_arn, model2_arn)
     with pytest.raises(client.exceptions.ConflictException):
@@ -495,7 +580,9 @@ def test_pt_lifecycle(client, double, clock):
 
 def test_pt_failed_status_and_base_model(client, double):
     # Given a PT on a base model (contextual id), forced to Failed
-    arn = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="base-pt", modelId=NOVA)["provisionedModelArn"]
+    arn = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="base-pt", modelId=NOVA)[
+        "provisionedModelArn"
+    ]
     double.set_throughput_status(arn, "Failed", failure_message="Insufficient capacity.")
     got = client.get_provisioned_model_throughput(provisionedModelId=arn)
     # Then Get shows the failure and the foundation model as modelArn; a Failed PT can be deleted
@@ -506,7 +593,9 @@ def test_pt_failed_status_and_base_model(client, double):
 
 def test_pt_update_rules(client, double):
     model_arn = create_completed_model(client, double)
-    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-1", modelId=model_arn)["provisionedModelArn"]
+    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-1", modelId=model_arn)[
+        "provisionedModelArn"
+    ]
     # Update while Creating is refused (code UNCONFIRMED)
     with pytest.raises(client.exceptions.ValidationException):
         client.update_provisioned_model_throughput(provisionedModelId=pt, desiredProvisionedModelName="pt-2")
@@ -540,13 +629,15 @@ def test_pt_idempotency_and_duplicate_name(client, double):
 
 def test_commitment_term_delete_refused(client, double, clock):
     # Given a one-month committed PT created 2026-01-05T09:00Z
-    arn = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="committed", modelId=NOVA, commitmentDuration="OneMonth")["provisionedModelArn"]
+    arn = client.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="committed", modelId=NOVA, commitmentDuration="OneMonth"
+    )["provisionedModelArn"]
     double.settle()
     got = client.get_provisioned_model_throughput(provisionedModelId=arn)
     assert got["commitmentDuration"] == "OneMonth"
-    assert got["commitmentExpirationTime"] == dt.datetime(2026, 2, 5, 9, 0, tzinfo=dt.timezone.utc)
+    assert got["commitmentExpirationTime"] == dt.datetime(2026, 2, 5, 9, 0, tzinfo=dt.UTC)
     # When deleted one second before the term ends / Then refused
-    clock.set(dt.datetime(2026, 2, 5, 8, 59, 59, tzinfo=dt.timezone.utc))
+    clock.set(dt.datetime(2026, 2, 5, 8, 59, 59, tzinfo=dt.UTC))
     with pytest.raises(client.exceptions.ValidationException, match="commitment"):
         client.delete_provisioned_model_throughput(provisionedModelId=arn)
     assert arn in double.throughputs
@@ -557,11 +648,13 @@ def test_commitment_term_delete_refused(client, double, clock):
 
 
 def test_six_month_commitment_clamps_day():
-    clock = FakeClock(dt.datetime(2026, 8, 31, 12, 0, tzinfo=dt.timezone.utc))
+    clock = FakeClock(dt.datetime(2026, 8, 31, 12, 0, tzinfo=dt.UTC))
     double = BedrockDouble(clock=clock)
     client = double.attach(make_client())
-    arn = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="p", modelId=NOVA, commitmentDuration="SixMonths")["provisionedModelArn"]
-    assert double.throughputs[arn].commitment_expiration_time == dt.datetime(2027, 2, 28, 12, 0, tzinfo=dt.timezone.utc)
+    arn = client.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="p", modelId=NOVA, commitmentDuration="SixMonths"
+    )["provisionedModelArn"]
+    assert double.throughputs[arn].commitment_expiration_time == dt.datetime(2027, 2, 28, 12, 0, tzinfo=dt.UTC)
 
 
 def test_pagination_over_150_pts(client, double, clock):
@@ -576,7 +669,11 @@ def test_pagination_over_150_pts(client, double, clock):
         double.set_throughput_status(name, "Failed")
     paginator = client.get_paginator("list_provisioned_model_throughputs")
     # When walked with the real paginator, 40 per page
-    pages = list(paginator.paginate(modelArnEquals=f"arn:aws:bedrock:{REGION}::foundation-model/{NOVA}", PaginationConfig={"PageSize": 40}))
+    pages = list(
+        paginator.paginate(
+            modelArnEquals=f"arn:aws:bedrock:{REGION}::foundation-model/{NOVA}", PaginationConfig={"PageSize": 40}
+        )
+    )
     names = [s["provisionedModelName"] for p in pages for s in p["provisionedModelSummaries"]]
     # Then every PT comes once, newest first by default, over 4 pages
     assert [len(p["provisionedModelSummaries"]) for p in pages] == [40, 40, 40, 30]
@@ -588,7 +685,10 @@ def test_pagination_over_150_pts(client, double, clock):
     # And filters combine with sortOrder
     failed = paginator.paginate(statusEquals="Failed", sortBy="CreationTime", sortOrder="Ascending").build_full_result()
     assert [s["provisionedModelName"] for s in failed["provisionedModelSummaries"]] == ["pt-010", "pt-020"]
-    assert [s["provisionedModelName"] for s in client.list_provisioned_model_throughputs(nameContains="custom")["provisionedModelSummaries"]] == ["custom-pt"]
+    assert [
+        s["provisionedModelName"]
+        for s in client.list_provisioned_model_throughputs(nameContains="custom")["provisionedModelSummaries"]
+    ] == ["custom-pt"]
     # And a token replayed with other filters is refused
     token = pages[0]["nextToken"]
     with pytest.raises(client.exceptions.ValidationException, match="pagination token"):
@@ -603,7 +703,9 @@ def test_pagination_survives_deletions_between_pages(client, double, clock):
     first = client.list_provisioned_model_throughputs(maxResults=3, sortOrder="Ascending")
     # The last item of page 1 is deleted before page 2 is read
     client.delete_provisioned_model_throughput(provisionedModelId="pt-2")
-    second = client.list_provisioned_model_throughputs(maxResults=3, sortOrder="Ascending", nextToken=first["nextToken"])
+    second = client.list_provisioned_model_throughputs(
+        maxResults=3, sortOrder="Ascending", nextToken=first["nextToken"]
+    )
     assert [s["provisionedModelName"] for s in second["provisionedModelSummaries"]] == ["pt-3", "pt-4", "pt-5"]
 
 
@@ -624,12 +726,23 @@ def test_deployment_lifecycle(client, double):
     m2 = create_completed_model(client, double, name="tailor-model-2", job="tailor-ft-2")
     # When deployed
     arn = client.create_custom_model_deployment(
-        modelDeploymentName="tailor-dep", modelArn=m1, description="on-demand", tags=[{"key": "k", "value": "v"}], clientRequestToken="dep-1"
+        modelDeploymentName="tailor-dep",
+        modelArn=m1,
+        description="on-demand",
+        tags=[{"key": "k", "value": "v"}],
+        clientRequestToken="dep-1",
     )["customModelDeploymentArn"]
     assert_matches("CustomModelDeploymentArn", arn)
-    assert client.create_custom_model_deployment(
-        modelDeploymentName="tailor-dep", modelArn=m1, description="on-demand", tags=[{"key": "k", "value": "v"}], clientRequestToken="dep-1"
-    )["customModelDeploymentArn"] == arn
+    assert (
+        client.create_custom_model_deployment(
+            modelDeploymentName="tailor-dep",
+            modelArn=m1,
+            description="on-demand",
+            tags=[{"key": "k", "value": "v"}],
+            clientRequestToken="dep-1",
+        )["customModelDeploymentArn"]
+        == arn
+    )
     # Then Creating, then Active after settle
     assert client.get_custom_model_deployment(customModelDeploymentIdentifier="tailor-dep")["status"] == "Creating"
     with pytest.raises(client.exceptions.ConflictException):
@@ -638,7 +751,12 @@ def test_deployment_lifecycle(client, double):
     got = client.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
     assert (got["status"], got["modelArn"], got["description"]) == ("Active", m1, "on-demand")
     # When updated to another model / Then updateDetails shows Updating, then UpdateCompleted with the new model
-    assert client.update_custom_model_deployment(customModelDeploymentIdentifier=arn, modelArn=m2)["customModelDeploymentArn"] == arn
+    assert (
+        client.update_custom_model_deployment(customModelDeploymentIdentifier=arn, modelArn=m2)[
+            "customModelDeploymentArn"
+        ]
+        == arn
+    )
     got = client.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
     assert got["updateDetails"] == {"modelArn": m2, "updateStatus": "Updating"} and got["modelArn"] == m1
     double.settle()
@@ -663,11 +781,15 @@ def test_deployment_requires_active_existing_model(client, double):
 
 
 def test_deployment_ready_delay(clock):
-    double = BedrockDouble(clock=clock, deployment_ready_delay=dt.timedelta(minutes=5), throughput_ready_delay=dt.timedelta(minutes=20))
+    double = BedrockDouble(
+        clock=clock, deployment_ready_delay=dt.timedelta(minutes=5), throughput_ready_delay=dt.timedelta(minutes=20)
+    )
     client = double.attach(make_client())
     model = double.add_custom_model("m")
     dep = client.create_custom_model_deployment(modelDeploymentName="d", modelArn=model)["customModelDeploymentArn"]
-    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="p", modelId=model)["provisionedModelArn"]
+    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="p", modelId=model)[
+        "provisionedModelArn"
+    ]
     clock.advance(minutes=5)
     assert client.get_custom_model_deployment(customModelDeploymentIdentifier=dep)["status"] == "Active"
     assert client.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "Creating"
@@ -683,11 +805,17 @@ def test_tagging_round_trip_on_every_resource_kind(client, double):
     # Given one resource of each kind, created with tags
     job = client.create_model_customization_job(**job_request(jobTags=[{"key": "a", "value": "1"}]))["jobArn"]
     model = create_completed_model(client, double, name="m2", job="j2")
-    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=model, tags=[{"key": "a", "value": "1"}])["provisionedModelArn"]
-    dep = client.create_custom_model_deployment(modelDeploymentName="dep", modelArn=model, tags=[{"key": "a", "value": "1"}])["customModelDeploymentArn"]
+    pt = client.create_provisioned_model_throughput(
+        modelUnits=1, provisionedModelName="pt", modelId=model, tags=[{"key": "a", "value": "1"}]
+    )["provisionedModelArn"]
+    dep = client.create_custom_model_deployment(
+        modelDeploymentName="dep", modelArn=model, tags=[{"key": "a", "value": "1"}]
+    )["customModelDeploymentArn"]
     for arn in (job, model, pt, dep):
         # When tagged (overwrite + add), untagged, and listed
-        client.tag_resource(resourceARN=arn, tags=[{"key": "a", "value": "2"}, {"key": "managed-by", "value": "tailor"}])
+        client.tag_resource(
+            resourceARN=arn, tags=[{"key": "a", "value": "2"}, {"key": "managed-by", "value": "tailor"}]
+        )
         client.untag_resource(resourceARN=arn, tagKeys=["a", "never-set"])
         # Then the tags reflect each step
         assert client.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "managed-by", "value": "tailor"}]
@@ -695,7 +823,9 @@ def test_tagging_round_trip_on_every_resource_kind(client, double):
 
 
 def test_tagging_errors(client, double):
-    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA)["provisionedModelArn"]
+    pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA)[
+        "provisionedModelArn"
+    ]
     # Unknown resource of a modelled kind
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.list_tags_for_resource(resourceARN=f"arn:aws:bedrock:{REGION}:{ACCOUNT}:provisioned-model/abcdefghijkl")
@@ -728,7 +858,9 @@ def test_injected_error_surfaces_as_client_error_with_code(client, double):
     assert len(double.throughputs) == 1
 
 
-@pytest.mark.parametrize("code,status", [("AccessDeniedException", 403), ("ResourceNotFoundException", 404), ("ConflictException", 400)])
+@pytest.mark.parametrize(
+    "code,status", [("AccessDeniedException", 403), ("ResourceNotFoundException", 404), ("ConflictException", 400)]
+)
 def test_injected_error_status_from_model(client, double, code, status):
     double.fail_next("delete_provisioned_model_throughput", code)
     with pytest.raises(ClientError) as info:
@@ -750,7 +882,7 @@ def test_throttling_is_retried_by_botocore_under_before_send(client, double, clo
     assert len({c.sent_params["clientRequestToken"] for c in attempts}) == 1
     assert len(double.throughputs) == 1
     # And the back-off sleeps advanced the fake clock instead of sleeping
-    assert len(sleeps) == 2 and clock() > dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+    assert len(sleeps) == 2 and clock() > dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def test_throttling_exhausts_retries(client, double):
@@ -766,7 +898,9 @@ def test_lost_response_then_retry_is_idempotent(client, double):
     double.fail_next("CreateProvisionedModelThroughput", "InternalServerException", after_apply=True)
     # When botocore retries the 500 with the same token
     with double.instant_retries():
-        resp = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA, clientRequestToken="cfn-req-1")
+        resp = client.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName="pt", modelId=NOVA, clientRequestToken="cfn-req-1"
+        )
     # Then the retry returns the ARN of the PT the first attempt created: still one PT
     assert resp["ResponseMetadata"]["RetryAttempts"] == 1
     assert list(double.throughputs) == [resp["provisionedModelArn"]]
@@ -804,7 +938,9 @@ def test_job_concurrency_quota(clock):
     client = double.attach(make_client())
     client.create_model_customization_job(**job_request())
     with pytest.raises(client.exceptions.ServiceQuotaExceededException):
-        client.create_model_customization_job(**job_request(jobName="ft-2", customModelName="m-2", clientRequestToken="t-2"))
+        client.create_model_customization_job(
+            **job_request(jobName="ft-2", customModelName="m-2", clientRequestToken="t-2")
+        )
 
 
 # ======================================================================== coexistence with moto
@@ -817,7 +953,9 @@ def test_send_mode_under_moto_mock_aws(double):
     with mock_aws():
         client = double.attach(make_client())
         # When Bedrock operations moto lacks (PT) or has (jobs) are called
-        pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA)["provisionedModelArn"]
+        pt = client.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt", modelId=NOVA)[
+            "provisionedModelArn"
+        ]
         client.create_model_customization_job(**job_request())
         # Then only the double answered (moto raised no NotImplementedError and saw no job)
         assert pt in double.throughputs and len(double.jobs) == 1

@@ -1,8 +1,9 @@
 """Builds realistic custom-resource events from the shipped example config (the same code path synth uses)."""
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 from tailor import naming
 from tailor.config.catalog import load_catalog
@@ -18,12 +19,19 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-bedrock"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(name: str = "dev") -> Environment:
     return load_environment(ROOT / "config" / f"{name}.yaml", load_catalog(), base_dir=ROOT)
 
 
-def spec(job_key: str = "support-bot", *, env: str = "dev", s3_training: str | None = None, retain: bool | None = None, revision: int | None = None) -> Spec:
+def spec(
+    job_key: str = "support-bot",
+    *,
+    env: str = "dev",
+    s3_training: str | None = None,
+    retain: bool | None = None,
+    revision: int | None = None,
+) -> Spec:
     config = environment(env)
     job = config.jobs[job_key]
     if revision is not None:
@@ -31,7 +39,9 @@ def spec(job_key: str = "support-bot", *, env: str = "dev", s3_training: str | N
 
         job = replace(job, revision=revision, name=naming.job_name(config.name, job.key, f"{revision:08d}"))
     uris, copies = {}, []
-    sources = ([("training", job.training)] if job.training else []) + [(f"validation-{i}", v) for i, v in enumerate(job.validation)]
+    sources = ([("training", job.training)] if job.training else []) + [
+        (f"validation-{i}", v) for i, v in enumerate(job.validation)
+    ]
     for role, source in sources:
         if source.is_local:
             key = naming.dataset_key(config.name, job.key, role, source.sha256, source.path.name)
@@ -44,15 +54,31 @@ def spec(job_key: str = "support-bot", *, env: str = "dev", s3_training: str | N
         uris["training"] = s3_training
         copies = [c for c in copies if not c.destination.endswith("/train.jsonl") or "/training/" not in c.destination]
         checks = (DatasetCheck(s3_training, "training", job.customization.training_rules),)
-    deployment = Deployment(ROLE_ARN, OUTPUT_BUCKET, KEY_ARN, uris, f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{job.teacher_profile}" if job.teacher_profile else None)
-    return Spec(config.name, job.key, build_request(config, job, deployment), naming.job_record_name(config.name, job.key),
-                job.retain_custom_model if retain is None else retain, checks, tuple(copies))
+    deployment = Deployment(
+        ROLE_ARN,
+        OUTPUT_BUCKET,
+        KEY_ARN,
+        uris,
+        f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{job.teacher_profile}" if job.teacher_profile else None,
+    )
+    return Spec(
+        config.name,
+        job.key,
+        build_request(config, job, deployment),
+        naming.job_record_name(config.name, job.key),
+        job.retain_custom_model if retain is None else retain,
+        checks,
+        tuple(copies),
+    )
 
 
 def event(request_type: str, spec_: Spec, *, physical_id: str | None = None, old: Spec | None = None) -> dict:
     body = {
-        "RequestType": request_type, "RequestId": "req-1", "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Tailor-dev-Jobs/abc",
-        "LogicalResourceId": "JobSupportBot", "ResourceType": "Custom::TailorCustomizationJob",
+        "RequestType": request_type,
+        "RequestId": "req-1",
+        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Tailor-dev-Jobs/abc",
+        "LogicalResourceId": "JobSupportBot",
+        "ResourceType": "Custom::TailorCustomizationJob",
         "ResourceProperties": {"ServiceToken": "arn:aws:lambda:token", "Spec": json.dumps(spec_.to_json())},
     }
     if physical_id:

@@ -1,4 +1,5 @@
 """Completion: events and the reconciler keep the SSM record right, once, whatever arrives twice or never."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,12 @@ def started(clients):
 
 def state_change(job_arn: str, job_name: str, status: str) -> dict:
     return {
-        "version": "0", "id": "e-1", "detail-type": "Model Customization Job State Change", "source": "aws.bedrock",
-        "resources": [job_arn], "detail": {"version": "0.0", "jobName": job_name, "jobArn": job_arn, "jobStatus": status},
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "Model Customization Job State Change",
+        "source": "aws.bedrock",
+        "resources": [job_arn],
+        "detail": {"version": "0.0", "jobName": job_name, "jobArn": job_arn, "jobStatus": status},
     }
 
 
@@ -47,7 +52,9 @@ def test_a_completed_job_is_recorded_with_its_model_and_losses_and_notified(clie
     topic_arn, inbox = topic
     bedrock_double.finish_job(arn, status="Completed", training_loss=0.12, validation_loss=0.34)
     # When its event arrives
-    outcome = completion.handle_event(state_change(arn, spec_.job_name, "Completed"), clients, environment="dev", topic_arn=topic_arn)
+    outcome = completion.handle_event(
+        state_change(arn, spec_.job_name, "Completed"), clients, environment="dev", topic_arn=topic_arn
+    )
     # Then
     assert outcome.action == "recorded" and outcome.status == "Completed"
     record = records.get(clients.ssm, spec_.record_name)
@@ -61,9 +68,13 @@ def test_a_duplicate_event_changes_nothing_and_notifies_once(clients, bedrock_do
     spec_, arn = started
     topic_arn, inbox = topic
     bedrock_double.finish_job(arn, status="Failed", failure_message="Malformed record at line 3")
-    first = completion.handle_event(state_change(arn, spec_.job_name, "Failed"), clients, environment="dev", topic_arn=topic_arn)
+    first = completion.handle_event(
+        state_change(arn, spec_.job_name, "Failed"), clients, environment="dev", topic_arn=topic_arn
+    )
     before = clients.ssm.get_parameter(Name=spec_.record_name)["Parameter"]["Version"]
-    second = completion.handle_event(state_change(arn, spec_.job_name, "Failed"), clients, environment="dev", topic_arn=topic_arn)
+    second = completion.handle_event(
+        state_change(arn, spec_.job_name, "Failed"), clients, environment="dev", topic_arn=topic_arn
+    )
     assert (first.action, second.action) == ("recorded", "unchanged")
     assert clients.ssm.get_parameter(Name=spec_.record_name)["Parameter"]["Version"] == before
     messages = inbox()
@@ -98,13 +109,23 @@ def test_a_late_event_for_a_replaced_job_is_ignored(clients, bedrock_double, top
     records.put(clients.ssm, spec_.record_name, {**record, "jobArn": arn.replace("/", "/x", 1)})
     bedrock_double.finish_job(arn, status="Stopped")
     # When the old job's Stopped event arrives hours late / Then
-    assert completion.handle_event(state_change(arn, spec_.job_name, "Stopped"), clients, environment="dev", topic_arn=topic_arn).action == "not-managed"
+    assert (
+        completion.handle_event(
+            state_change(arn, spec_.job_name, "Stopped"), clients, environment="dev", topic_arn=topic_arn
+        ).action
+        == "not-managed"
+    )
 
 
 def test_an_event_for_a_job_of_another_project_is_ignored(clients, topic):
     topic_arn, inbox = topic
     other = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-micro-v1:0:128k/zzzzzzzzzzzz"
-    assert completion.handle_event(state_change(other, "someone-else", "Completed"), clients, environment="dev", topic_arn=topic_arn).action == "not-managed"
+    assert (
+        completion.handle_event(
+            state_change(other, "someone-else", "Completed"), clients, environment="dev", topic_arn=topic_arn
+        ).action
+        == "not-managed"
+    )
     assert inbox() == []
 
 
@@ -119,5 +140,8 @@ def test_the_lambda_entry_point_dispatches_events_and_schedules(clients, bedrock
     bedrock_double.finish_job(arn, status="Completed")
     scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
     assert job_completion.handler(scheduled, None)["outcomes"][0]["action"] == "recorded"
-    assert job_completion.handler(state_change(arn, spec_.job_name, "Completed"), None)["outcomes"][0]["action"] == "unchanged"
+    assert (
+        job_completion.handler(state_change(arn, spec_.job_name, "Completed"), None)["outcomes"][0]["action"]
+        == "unchanged"
+    )
     json.dumps(job_completion.handler(scheduled, None))

@@ -1,4 +1,5 @@
 """The customization-job custom resource against moto (S3, SSM) and the service-model-checked Bedrock double."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,11 @@ def test_create_starts_the_job_with_every_field_and_a_deterministic_token(client
     assert call.params == spec_.request
     job = bedrock_double.jobs[result["PhysicalResourceId"]]
     assert job.request["jobName"] == spec_.job_name
-    assert result["Data"] == {"JobArn": result["PhysicalResourceId"], "JobName": spec_.job_name, "CustomModelName": spec_.job_name}
+    assert result["Data"] == {
+        "JobArn": result["PhysicalResourceId"],
+        "JobName": spec_.job_name,
+        "CustomModelName": spec_.job_name,
+    }
     # and the job is recorded as in progress
     record = records.get(clients.ssm, spec_.record_name)
     assert record["status"] == "InProgress" and record["jobArn"] == result["PhysicalResourceId"]
@@ -119,7 +124,9 @@ def test_a_bedrock_rejection_reaches_cloudformation_as_one_line(clients, bedrock
     # Given Bedrock refuses the job (for example a quota)
     spec_ = spec("support-bot")
     stage_assets(clients.s3, spec_)
-    bedrock_double.fail_next("CreateModelCustomizationJob", "ServiceQuotaExceededException", "Too many jobs\nin progress", http_status=400)
+    bedrock_double.fail_next(
+        "CreateModelCustomizationJob", "ServiceQuotaExceededException", "Too many jobs\nin progress", http_status=400
+    )
     # When / Then
     with pytest.raises(JobResourceError) as raised:
         on_event(event("Create", spec_), clients)
@@ -132,7 +139,15 @@ def test_a_bedrock_rejection_reaches_cloudformation_as_one_line(clients, bedrock
 def test_an_invalid_s3_dataset_fails_the_deploy_before_any_bedrock_call(clients, bedrock_double):
     # Given a training file in S3 with a malformed second line
     clients.s3.create_bucket(Bucket="team-data")
-    good = json.dumps({"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "hi"}]}, {"role": "assistant", "content": [{"text": "hello"}]}]})
+    good = json.dumps(
+        {
+            "schemaVersion": "bedrock-conversation-2024",
+            "messages": [
+                {"role": "user", "content": [{"text": "hi"}]},
+                {"role": "assistant", "content": [{"text": "hello"}]},
+            ],
+        }
+    )
     clients.s3.put_object(Bucket="team-data", Key="train.jsonl", Body=(good + "\n{not json\n").encode())
     spec_ = spec("support-bot", s3_training="s3://team-data/train.jsonl")
     stage_assets(clients.s3, spec_)
@@ -146,13 +161,23 @@ def test_an_invalid_s3_dataset_fails_the_deploy_before_any_bedrock_call(clients,
 def test_a_valid_s3_dataset_passes_and_the_job_starts(clients, bedrock_double):
     # Given
     clients.s3.create_bucket(Bucket="team-data")
-    record = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "user", "content": [{"text": "hi"}]}, {"role": "assistant", "content": [{"text": "hello"}]}]}
-    clients.s3.put_object(Bucket="team-data", Key="train.jsonl", Body=("\n".join(json.dumps(record) for _ in range(10)) + "\n").encode())
+    record = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [
+            {"role": "user", "content": [{"text": "hi"}]},
+            {"role": "assistant", "content": [{"text": "hello"}]},
+        ],
+    }
+    clients.s3.put_object(
+        Bucket="team-data", Key="train.jsonl", Body=("\n".join(json.dumps(record) for _ in range(10)) + "\n").encode()
+    )
     spec_ = spec("support-bot", s3_training="s3://team-data/train.jsonl")
     # When
     _create(clients, spec_)
     # Then
-    assert bedrock_double.calls_to("CreateModelCustomizationJob")[0].params["trainingDataConfig"] == {"s3Uri": "s3://team-data/train.jsonl"}
+    assert bedrock_double.calls_to("CreateModelCustomizationJob")[0].params["trainingDataConfig"] == {
+        "s3Uri": "s3://team-data/train.jsonl"
+    }
 
 
 def test_update_with_the_same_settings_changes_nothing(clients, bedrock_double):
@@ -192,7 +217,7 @@ def test_delete_of_a_running_job_stops_it_and_removes_its_record(clients, bedroc
 
 def test_delete_of_a_missing_job_succeeds(clients, bedrock_double):
     spec_ = spec("support-bot")
-    missing = f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-micro-v1:0:128k/abcdefghijkl"
+    missing = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-micro-v1:0:128k/abcdefghijkl"
     assert on_event(event("Delete", spec_, physical_id=missing), clients) == {"PhysicalResourceId": missing}
     assert bedrock_double.calls_to("StopModelCustomizationJob") == []
 

@@ -1,4 +1,5 @@
 """One synth of the example configs shared by every infra test (synth is the slow part)."""
+
 from __future__ import annotations
 
 import json

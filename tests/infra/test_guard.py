@@ -1,7 +1,12 @@
-"""Synth assertions for the cost guard: teardown can only delete, every delivery path has retries and a DLQ, alarms page."""
+"""Synth assertions for the cost guard.
+
+Teardown can only delete, every delivery path has retries and a DLQ, alarms page.
+"""
+
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 from aws_cdk.assertions import Match
@@ -14,7 +19,12 @@ pytestmark = pytest.mark.infra
 def _policy_statements(t, role_prefix: str) -> list[dict]:
     roles = [k for k in t.find_resources("AWS::IAM::Role") if k.startswith(role_prefix)]
     assert len(roles) == 1, roles
-    return [s for p in t.find_resources("AWS::IAM::Policy").values() if {"Ref": roles[0]} in p["Properties"]["Roles"] for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for p in t.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": roles[0]} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def _actions(statements: list[dict]) -> set[str]:
@@ -23,16 +33,33 @@ def _actions(statements: list[dict]) -> set[str]:
 
 def test_teardown_role_deletes_only_throughput_and_deployments(assembly):
     actions = _actions(_policy_statements(template(assembly, "Tailor-dev-Guard"), "TeardownHandlerRole"))
-    assert {a for a in actions if "Delete" in a} == {"bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment", "scheduler:DeleteSchedule"}
-    assert not {a for a in actions if ("Create" in a or "Update" in a or a == "iam:PassRole") and a != "logs:CreateLogStream"}
+    assert {a for a in actions if "Delete" in a} == {
+        "bedrock:DeleteProvisionedModelThroughput",
+        "bedrock:DeleteCustomModelDeployment",
+        "scheduler:DeleteSchedule",
+    }
+    assert not {
+        a for a in actions if ("Create" in a or "Update" in a or a == "iam:PassRole") and a != "logs:CreateLogStream"
+    }
 
 
 def test_the_scheduler_role_only_invokes_teardown_and_reaches_the_dead_letter_queue(assembly):
     t = template(assembly, "Tailor-dev-Guard")
-    t.has_resource_properties("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{
-        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
-        "Condition": {"StringEquals": {"aws:SourceAccount": Match.any_value()}},
-    }]}})
+    t.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "scheduler.amazonaws.com"},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": Match.any_value()}},
+                    }
+                ]
+            }
+        },
+    )
     statements = _policy_statements(t, "SchedulingRole")
     assert _actions(statements) == {"lambda:InvokeFunction", "sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey"}
     invoke = next(s for s in statements if s["Action"] == "lambda:InvokeFunction")
@@ -43,26 +70,49 @@ def test_the_scheduler_role_only_invokes_teardown_and_reaches_the_dead_letter_qu
 def test_every_delivery_path_to_teardown_has_retries_and_a_dead_letter_queue(assembly):
     t = template(assembly, "Tailor-dev-Guard")
     queue = next(iter(t.find_resources("AWS::SQS::Queue")))
-    t.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)", "Targets": [Match.object_like({
-        "Input": json.dumps({"tailor": "sweep"}, separators=(",", ":")), "RetryPolicy": Match.object_like({"MaximumRetryAttempts": 2}),
-        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
-    })]})
-    t.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2, "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}}})
+    t.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(5 minutes)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Input": json.dumps({"tailor": "sweep"}, separators=(",", ":")),
+                        "RetryPolicy": Match.object_like({"MaximumRetryAttempts": 2}),
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+                    }
+                )
+            ],
+        },
+    )
+    t.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "MaximumRetryAttempts": 2,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}},
+        },
+    )
     t.has_resource_properties("AWS::SQS::Queue", {"KmsMasterKeyId": Match.any_value()})
 
 
 def test_run_time_schedules_have_retry_policy_dead_letter_queue_and_delete_after_firing(wiring, clients):
     """Teardown schedules are made by handlers, not CloudFormation: the real call, read back from moto."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from tailor.serving.schedules import schedule_teardown
 
     arn = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefghijkl"
-    name = schedule_teardown(clients.scheduler, wiring, arn, datetime(2026, 11, 25, 13, 0, tzinfo=timezone.utc))
+    name = schedule_teardown(clients.scheduler, wiring, arn, datetime(2026, 11, 25, 13, 0, tzinfo=UTC))
     schedule = clients.scheduler.get_schedule(Name=name, GroupName=wiring.schedule_group)
     assert schedule["ActionAfterCompletion"] == "DELETE" and schedule["ScheduleExpressionTimezone"] == "UTC"
-    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0 and schedule["Target"]["DeadLetterConfig"]["Arn"] == wiring.dead_letter_queue_arn
-    assert schedule["Target"]["RoleArn"] == wiring.scheduler_role_arn and schedule["Target"]["Arn"] == wiring.teardown_function_arn
+    assert (
+        schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        and schedule["Target"]["DeadLetterConfig"]["Arn"] == wiring.dead_letter_queue_arn
+    )
+    assert (
+        schedule["Target"]["RoleArn"] == wiring.scheduler_role_arn
+        and schedule["Target"]["Arn"] == wiring.teardown_function_arn
+    )
 
 
 def test_alarms_on_dead_letters_teardown_errors_overruns_and_a_silent_reconciler_notify_the_topic(assembly):
@@ -77,22 +127,55 @@ def test_alarms_on_dead_letters_teardown_errors_overruns_and_a_silent_reconciler
 
 
 def test_budget_notifies_at_50_80_100_percent_and_prod_denies_new_spend_at_100(assembly):
-    budget = next(iter(template(assembly, "Tailor-dev-Guard").find_resources("AWS::Budgets::Budget").values()))["Properties"]
+    budget = next(iter(template(assembly, "Tailor-dev-Guard").find_resources("AWS::Budgets::Budget").values()))[
+        "Properties"
+    ]
     assert budget["Budget"]["BudgetLimit"] == {"Amount": 1500, "Unit": "USD"}
     assert sorted(n["Notification"]["Threshold"] for n in budget["NotificationsWithSubscribers"]) == [50, 80, 100]
     assert template(assembly, "Tailor-dev-Jobs").find_resources("AWS::Budgets::BudgetsAction") == {}
     prod = template(assembly, "Tailor-prod-Jobs")
     (action,) = prod.find_resources("AWS::Budgets::BudgetsAction").values()
-    assert action["Properties"]["ActionThreshold"] == {"Type": "PERCENTAGE", "Value": 100} and len(action["Properties"]["Definition"]["IamActionDefinition"]["Roles"]) == 4
-    deny = next(p for p in prod.find_resources("AWS::IAM::ManagedPolicy").values())["Properties"]["PolicyDocument"]["Statement"]
-    assert deny == [{"Effect": "Deny", "Action": sorted(["bedrock:CreateProvisionedModelThroughput", "bedrock:CreateCustomModelDeployment", "bedrock:CreateModelCustomizationJob"]), "Resource": "*"}]
+    assert (
+        action["Properties"]["ActionThreshold"] == {"Type": "PERCENTAGE", "Value": 100}
+        and len(action["Properties"]["Definition"]["IamActionDefinition"]["Roles"]) == 4
+    )
+    deny = next(p for p in prod.find_resources("AWS::IAM::ManagedPolicy").values())["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert deny == [
+        {
+            "Effect": "Deny",
+            "Action": sorted(
+                [
+                    "bedrock:CreateProvisionedModelThroughput",
+                    "bedrock:CreateCustomModelDeployment",
+                    "bedrock:CreateModelCustomizationJob",
+                ]
+            ),
+            "Resource": "*",
+        }
+    ]
 
 
 def test_the_topic_and_key_let_alarms_and_budgets_deliver(assembly):
     t = template(assembly, "Tailor-dev-Data")
-    t.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-        "Sid": "ServicePublish", "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
-    })])}})
+    t.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "ServicePublish",
+                                "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_serving_entries_are_custom_resources_after_their_jobs_with_a_bounded_wait(assembly):
@@ -109,8 +192,15 @@ def test_serving_entries_are_custom_resources_after_their_jobs_with_a_bounded_wa
 
 def test_only_the_scheduler_role_can_be_passed_to_scheduler(assembly):
     t = template(assembly, "Tailor-dev-Jobs")
-    statements = [s for p in t.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
-    scheduler = [s for s in statements if s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}]
+    statements = [
+        s
+        for p in t.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "iam:PassRole"
+    ]
+    scheduler = [
+        s for s in statements if s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    ]
     assert scheduler and all(s["Resource"] == {"Fn::ImportValue": "Tailor-dev-SchedulerRoleArn"} for s in scheduler)
     assert len(statements) == len(scheduler) + 1  # plus the one PassRole of the Bedrock service role
 
@@ -147,10 +237,27 @@ def test_every_eventbridge_rule_target_in_every_template_has_retries_and_the_dea
     for name, target in targets:
         assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1 and "DeadLetterConfig" in target, (name, target)
     jobs = template(assembly, "Tailor-dev-Jobs")
-    jobs.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"DestinationConfig": {"OnFailure": {"Destination": {"Fn::ImportValue": "Tailor-dev-DeadLetterQueueArn"}}}})
-    template(assembly, "Tailor-dev-Guard").has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-        "Sid": "JobsStackRules", "Principal": {"Service": "events.amazonaws.com"},
-    })])}})
+    jobs.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"DestinationConfig": {"OnFailure": {"Destination": {"Fn::ImportValue": "Tailor-dev-DeadLetterQueueArn"}}}},
+    )
+    template(assembly, "Tailor-dev-Guard").has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "JobsStackRules",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_synth_refuses_a_bad_local_dataset_with_file_and_line_and_builds_nothing(tmp_path):

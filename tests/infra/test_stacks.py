@@ -1,4 +1,5 @@
 """Synth-level checks: security invariants, the shared provider, cdk-nag and cfn-lint on every template."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,11 @@ pytestmark = pytest.mark.infra
 
 def test_cdk_nag_reports_no_unacknowledged_finding(assembly):
     outdir, _ = assembly
-    report = json.loads((outdir / "validation-report.json").read_text()) if (outdir / "validation-report.json").exists() else {"pluginReports": []}
+    report = (
+        json.loads((outdir / "validation-report.json").read_text())
+        if (outdir / "validation-report.json").exists()
+        else {"pluginReports": []}
+    )
     assert all(r["conclusion"] == "success" for r in report["pluginReports"]), report
 
 
@@ -26,23 +31,55 @@ def test_cfn_lint_finds_no_error_in_any_template(assembly):
     outdir, _ = assembly
     templates = sorted(str(p) for p in outdir.glob("*.template.json"))
     assert len(templates) == 6  # Data, Guard and Jobs per environment
-    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code", "error", "--", *templates], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code", "error", "--", *templates],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_bedrock_service_role_trusts_only_this_accounts_jobs(assembly):
     t = template(assembly, "Tailor-prod-Jobs")
-    t.has_resource_properties("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{
-        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
-        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"},
-                      "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":bedrock:us-east-1:111122223333:model-customization-job/*"]]}}},
-    }]}})
+    t.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "bedrock.amazonaws.com"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": "111122223333"},
+                            "ArnLike": {
+                                "aws:SourceArn": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:",
+                                            {"Ref": "AWS::Partition"},
+                                            ":bedrock:us-east-1:111122223333:model-customization-job/*",
+                                        ],
+                                    ]
+                                }
+                            },
+                        },
+                    }
+                ]
+            }
+        },
+    )
 
 
 def test_pass_role_is_scoped_to_the_service_role_and_to_bedrock(assembly):
     t = template(assembly, "Tailor-dev-Jobs")
-    statements = [s for p in t.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
-                  if "iam:PassRole" in json.dumps(s["Action"]) and "bedrock" in json.dumps(s.get("Condition"))]
+    statements = [
+        s
+        for p in t.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "iam:PassRole" in json.dumps(s["Action"]) and "bedrock" in json.dumps(s.get("Condition"))
+    ]
     assert len(statements) == 1
     (statement,) = statements
     assert statement["Action"] == "iam:PassRole"
@@ -56,10 +93,14 @@ def test_no_policy_grants_a_wildcard_action(assembly):
     for path in outdir.glob("*.template.json"):
         for resource in json.loads(path.read_text())["Resources"].values():
             if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::Role"):
-                docs = [resource["Properties"].get("PolicyDocument")] + [p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])]
+                docs = [resource["Properties"].get("PolicyDocument")] + [
+                    p["PolicyDocument"] for p in resource["Properties"].get("Policies", [])
+                ]
                 for doc in filter(None, docs):
                     for statement in doc["Statement"]:
-                        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                        actions = (
+                            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                        )
                         assert not any("*" in a for a in actions), (path.name, statement)
 
 
@@ -69,10 +110,22 @@ def test_buckets_block_public_access_enforce_ssl_version_and_are_retained_in_pro
     assert len(buckets) == 3
     for bucket in buckets.values():
         props = bucket["Properties"]
-        assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}
         assert bucket["DeletionPolicy"] == "Retain"
-    kms_buckets = [b for b in buckets.values() if b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"]
+    kms_buckets = [
+        b
+        for b in buckets.values()
+        if b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+            "SSEAlgorithm"
+        ]
+        == "aws:kms"
+    ]
     assert len(kms_buckets) == 2  # data and output; the access-log bucket cannot be SSE-KMS
     policies = t.find_resources("AWS::S3::BucketPolicy")
     assert len(policies) == 3 and all("aws:SecureTransport" in json.dumps(p) for p in policies.values())
@@ -86,19 +139,31 @@ def test_dev_data_is_destroyed_with_the_stack_as_its_config_says(assembly):
 
 
 def test_the_completion_rule_matches_job_status_of_this_environment(assembly):
-    template(assembly, "Tailor-dev-Jobs").has_resource_properties("AWS::Events::Rule", {"EventPattern": {
-        "source": ["aws.bedrock"], "detail-type": ["Model Customization Job State Change"],
-        "detail": {"jobStatus": ["Completed", "Failed", "Stopped"], "jobName": [{"prefix": "tailor-dev-"}]},
-    }})
-    template(assembly, "Tailor-dev-Jobs").has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)"})
+    template(assembly, "Tailor-dev-Jobs").has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.bedrock"],
+                "detail-type": ["Model Customization Job State Change"],
+                "detail": {"jobStatus": ["Completed", "Failed", "Stopped"], "jobName": [{"prefix": "tailor-dev-"}]},
+            }
+        },
+    )
+    template(assembly, "Tailor-dev-Jobs").has_resource_properties(
+        "AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)"}
+    )
 
 
 def test_each_job_is_a_custom_resource_with_its_full_request(assembly):
     t = template(assembly, "Tailor-dev-Jobs")
     jobs = t.find_resources("Custom::TailorCustomizationJob")
     assert len(jobs) == 4
-    assert {r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in jobs.values()} == {next(k for k in t.find_resources("AWS::Lambda::Function") if "frameworkonEvent" in k)}
-    assert all(r["Properties"]["ServiceTimeout"] == "1200" or r["Properties"]["ServiceTimeout"] == 1200 for r in jobs.values())
+    assert {r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in jobs.values()} == {
+        next(k for k in t.find_resources("AWS::Lambda::Function") if "frameworkonEvent" in k)
+    }
+    assert all(
+        r["Properties"]["ServiceTimeout"] == "1200" or r["Properties"]["ServiceTimeout"] == 1200 for r in jobs.values()
+    )
 
 
 def test_the_lambda_asset_ships_only_handlers_and_the_domain_package(assembly):
@@ -111,14 +176,24 @@ def test_the_lambda_asset_ships_only_handlers_and_the_domain_package(assembly):
 
 
 def _functions(outdir: Path, env: str) -> int:
-    return len(Template.from_json(json.loads((outdir / f"Tailor-{env}-Jobs.template.json").read_text())).find_resources("AWS::Lambda::Function"))
+    return len(
+        Template.from_json(json.loads((outdir / f"Tailor-{env}-Jobs.template.json").read_text())).find_resources(
+            "AWS::Lambda::Function"
+        )
+    )
 
 
 def test_forty_jobs_need_no_more_functions_than_four(tmp_path, assembly):
     # Given a config with 40 jobs reading S3 data, each served when it completes
     data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
-    template_job = {"type": "fine_tuning", "base_model": "amazon.nova-micro-v1:0:128k", "serve": {"mode": "provisioned", "hours": 1}}
-    data["jobs"] = {f"job-{i}": {**template_job, "training_data": f"s3://team-data/set-{i}/train.jsonl"} for i in range(40)}
+    template_job = {
+        "type": "fine_tuning",
+        "base_model": "amazon.nova-micro-v1:0:128k",
+        "serve": {"mode": "provisioned", "hours": 1},
+    }
+    data["jobs"] = {
+        f"job-{i}": {**template_job, "training_data": f"s3://team-data/set-{i}/train.jsonl"} for i in range(40)
+    }
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     (config_dir / "dev.yaml").write_text(yaml.safe_dump(data))

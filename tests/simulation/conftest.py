@@ -1,4 +1,5 @@
 """One Simulation per test, in the moto world of the `aws` fixture."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,6 +14,7 @@ def simulate(aws):
     The world is tests/conftest.py's (the double, moto clients, topic, DLQ, schedule group), made through one
     cached boto3 session: the `clients` fixture's fresh session re-reads every service model, 0.25 s a test.
     """
+
     def make(**options) -> Simulation:
         return Simulation(*make_world(), **options)
 

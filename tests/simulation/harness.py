@@ -25,6 +25,7 @@ exact simulated time it disappeared; overrun = deleted_at - expires_at (or, when
 the past, minus the time of that update). The double is attached like Stubber (tests/conftest.py), so botocore's
 own retries never absorb an injected Bedrock fault: each one costs a whole Lambda attempt, the worst case.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,10 +37,11 @@ import json
 import os
 import random
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import Any
 from unittest import mock
 
 import boto3
@@ -52,12 +54,12 @@ from tailor.jobs import completion
 from tailor.jobs import resource as job_resource
 from tailor.serving import job_serving, reconciler
 from tailor.serving import resource as serving_resource
-from tailor.serving.schedules import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, Wiring
 from tailor.serving.model import BUSY, TAG_ENVIRONMENT, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_SERVING_KEY, parse_time
+from tailor.serving.schedules import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, Wiring
 from tests.conftest import ACCOUNT, REGION
 from tests.doubles.bedrock import BedrockDouble, BedrockServiceError, FakeClock
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 POLICY = reconciler.SweepPolicy(warn_before_minutes=30, unmanaged="report", dry_run=False, max_hours=8)
@@ -172,7 +174,7 @@ class StackOperation:
     complete: bool = False
     failed: str | None = None
     completed_at: datetime | None = None
-    rollback: "StackOperation | None" = None  # the Update CloudFormation sends back after this Update failed
+    rollback: StackOperation | None = None  # the Update CloudFormation sends back after this Update failed
 
 
 @dataclass
@@ -210,7 +212,9 @@ class _FailingCalls:
             if self._faults.get(name):
                 code = self._faults[name].pop(0)
                 operation = "".join(part.title() for part in name.split("_"))
-                raise ClientError({"Error": {"Code": code, "Message": f"injected by the simulation ({name})"}}, operation)
+                raise ClientError(
+                    {"Error": {"Code": code, "Message": f"injected by the simulation ({name})"}}, operation
+                )
             return attribute(*args, **kwargs)
 
         return call
@@ -224,7 +228,9 @@ class _Published:
         self.messages: list[dict[str, Any]] = []
 
     def publish(self, **kwargs: Any) -> Any:
-        self.messages.append({"at": self._clock(), "subject": kwargs.get("Subject", ""), "message": kwargs.get("Message", "")})
+        self.messages.append(
+            {"at": self._clock(), "subject": kwargs.get("Subject", ""), "message": kwargs.get("Message", "")}
+        )
         return self._target.publish(**kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -259,28 +265,39 @@ def _session() -> boto3.session.Session:
 def make_world() -> tuple[BedrockDouble, SimpleNamespace, Wiring]:
     """The double, clients and wiring the conftest fixtures make; call inside an active `moto.mock_aws()`."""
     session = _session()
-    double = BedrockDouble(account=ACCOUNT, region=REGION, strict=True, require_client_tokens=True, foundation_models=None)
+    double = BedrockDouble(
+        account=ACCOUNT, region=REGION, strict=True, require_client_tokens=True, foundation_models=None
+    )
     client = session.client("bedrock")
     double.attach(client, via="call")
     double.client = client
     clients = SimpleNamespace(
-        bedrock=client, ssm=session.client("ssm"), s3=session.client("s3"), sns=session.client("sns"),
-        scheduler=session.client("scheduler"), cloudwatch=session.client("cloudwatch"),
+        bedrock=client,
+        ssm=session.client("ssm"),
+        s3=session.client("s3"),
+        sns=session.client("sns"),
+        scheduler=session.client("scheduler"),
+        cloudwatch=session.client("cloudwatch"),
     )
     topic = clients.sns.create_topic(Name="tailor-dev")["TopicArn"]
     sqs = session.client("sqs")
-    dlq = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="tailor-dev-dlq")["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=sqs.create_queue(QueueName="tailor-dev-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
     clients.scheduler.create_schedule_group(Name="tailor-dev")
     wiring = Wiring(
-        environment="dev", topic_arn=topic, schedule_group="tailor-dev",
+        environment="dev",
+        topic_arn=topic,
+        schedule_group="tailor-dev",
         teardown_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tailor-dev-teardown",
-        scheduler_role_arn=f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-scheduler", dead_letter_queue_arn=dlq,
+        scheduler_role_arn=f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-scheduler",
+        dead_letter_queue_arn=dlq,
     )
     return double, clients, wiring
 
 
 @contextlib.contextmanager
-def standalone(**options: Any) -> Iterator["Simulation"]:
+def standalone(**options: Any) -> Iterator[Simulation]:
     """A Simulation in its own moto world: for the benchmark and the state machine (no pytest fixtures)."""
     from moto import mock_aws
 
@@ -300,12 +317,28 @@ def _environment() -> Any:
     return environment("dev")
 
 
-def throughput_spec(model_arn: str, key: str = "micro-eval", *, hours: float | None = 1, mode: str = "provisioned", units: int = 1,
-                    commitment: str | None = None, revision: int = 0) -> serving_resource.ServingSpec:
+def throughput_spec(
+    model_arn: str,
+    key: str = "micro-eval",
+    *,
+    hours: float | None = 1,
+    mode: str = "provisioned",
+    units: int = 1,
+    commitment: str | None = None,
+    revision: int = 0,
+) -> serving_resource.ServingSpec:
     """A `throughputs` entry serving `model_arn`, named as synth names it (hours do not change the name)."""
     entry = _environment().throughputs["micro-eval"]
-    entry = replace(entry, key=key, mode=mode, model=replace(entry.model, value=model_arn), model_units=units if mode == "provisioned" else 0,
-                    hours=hours, commitment=commitment, revision=revision)
+    entry = replace(
+        entry,
+        key=key,
+        mode=mode,
+        model=replace(entry.model, value=model_arn),
+        model_units=units if mode == "provisioned" else 0,
+        hours=hours,
+        commitment=commitment,
+        revision=revision,
+    )
     return serving_resource.spec_for("dev", {"team": "ml"}, serving_config.named(entry, "dev", None))
 
 
@@ -315,8 +348,12 @@ def job_serving_spec(job_key: str = "support-bot") -> serving_resource.ServingSp
 
 def job_state_change(job_arn: str, job_name: str, status: str) -> dict[str, Any]:
     return {
-        "version": "0", "id": f"evt-{hashlib.sha256(job_arn.encode()).hexdigest()[:8]}", "detail-type": "Model Customization Job State Change",
-        "source": "aws.bedrock", "resources": [job_arn], "detail": {"version": "0.0", "jobName": job_name, "jobArn": job_arn, "jobStatus": status},
+        "version": "0",
+        "id": f"evt-{hashlib.sha256(job_arn.encode()).hexdigest()[:8]}",
+        "detail-type": "Model Customization Job State Change",
+        "source": "aws.bedrock",
+        "resources": [job_arn],
+        "detail": {"version": "0.0", "jobName": job_name, "jobArn": job_arn, "jobStatus": status},
     }
 
 
@@ -332,10 +369,22 @@ class Simulation:
     scheduled. Everything the handlers did is kept: `lives`, `invocations`, `stack_operations`, `messages`.
     """
 
-    def __init__(self, double: BedrockDouble, clients: Any, wiring: Wiring, *, start: datetime = T0, policy: reconciler.SweepPolicy = POLICY,
-                 reconcile_every: timedelta = RECONCILE_EVERY, reconcile_phase: timedelta = timedelta(), seed: int = 0,
-                 throughput_ready: timedelta | None = THROUGHPUT_READY, deployment_ready: timedelta | None = DEPLOYMENT_READY,
-                 fire_offset: timedelta | None = None, lambda_skew: timedelta = timedelta()):
+    def __init__(
+        self,
+        double: BedrockDouble,
+        clients: Any,
+        wiring: Wiring,
+        *,
+        start: datetime = T0,
+        policy: reconciler.SweepPolicy = POLICY,
+        reconcile_every: timedelta = RECONCILE_EVERY,
+        reconcile_phase: timedelta = timedelta(),
+        seed: int = 0,
+        throughput_ready: timedelta | None = THROUGHPUT_READY,
+        deployment_ready: timedelta | None = DEPLOYMENT_READY,
+        fire_offset: timedelta | None = None,
+        lambda_skew: timedelta = timedelta(),
+    ):
         """`fire_offset`: when within its minute a schedule fires (default: seeded random 0-59 s).
         `lambda_skew`: how far the function's clock is ahead (+) or behind (-) the simulation's."""
         if not isinstance(double.clock, FakeClock):
@@ -345,7 +394,8 @@ class Simulation:
         double.throughput_ready_delay = throughput_ready
         double.deployment_ready_delay = deployment_ready
         self.double, self.wiring, self.policy = double, wiring, policy
-        # The handlers' view of Scheduler (faults can be injected); the emulated service reads moto through the real client.
+        # The handlers' view of Scheduler (faults can be injected); the emulated service reads moto through the
+        # real client.
         self.scheduler = _FailingCalls(clients.scheduler, on_call=self._scheduler_called)
         self.sns = _Published(clients.sns, self.clock)
         self.clients = SimpleNamespace(**{**vars(clients), "scheduler": self.scheduler, "sns": self.sns})
@@ -372,7 +422,7 @@ class Simulation:
         self._at(self._next_minute(start), "scheduler", self._poll_scheduler)
         self._at(start + reconcile_phase, "reconciler", self._reconcile)
 
-    # ---------------------------------------------------------------------------------------------- time
+    # --------------------------------------------------------------------------------------------------------- time
     @property
     def now(self) -> datetime:
         return self.clock()
@@ -406,7 +456,7 @@ class Simulation:
             self._activity = previous
             self._observe()
 
-    # ---------------------------------------------------------------------------------------------- observation
+    # -------------------------------------------------------------------------------------------------- observation
     def _wrap_deletes(self) -> None:
         double = self.double
         for operation, find, key, mode in (
@@ -418,10 +468,14 @@ class Simulation:
             def wrapped(params: dict, original=original, find=find, key=key, mode=mode) -> dict:
                 record = find(params[key])
                 if record.arn in self._undeletable:
-                    raise BedrockServiceError(self._undeletable[record.arn], f"injected by the simulation: {record.arn} cannot be deleted")
+                    raise BedrockServiceError(
+                        self._undeletable[record.arn], f"injected by the simulation: {record.arn} cannot be deleted"
+                    )
                 tags, ready_since = dict(double.tags.get(record.arn, {})), record.status_changed_at
                 result = original(params)  # raises (Conflict, commitment) before anything is recorded
-                life = self._saw(record.arn, mode, record.name, getattr(record, "creation_time", None) or record.created_at, tags)
+                life = self._saw(
+                    record.arn, mode, record.name, getattr(record, "creation_time", None) or record.created_at, tags
+                )
                 life.deleted_at, life.deleted_by, life.deletable_from = double.clock(), self._activity, ready_since
                 return result
 
@@ -437,9 +491,18 @@ class Simulation:
 
     def _observe(self) -> None:
         now = self.now
-        live = [(record, "provisioned", record.creation_time, record.status) for record in self.double.throughputs.values()]
-        live += [(record, "on_demand", record.created_at, "Updating" if record.update_status == "Updating" else record.status)
-                 for record in self.double.deployments.values()]
+        live = [
+            (record, "provisioned", record.creation_time, record.status) for record in self.double.throughputs.values()
+        ]
+        live += [
+            (
+                record,
+                "on_demand",
+                record.created_at,
+                "Updating" if record.update_status == "Updating" else record.status,
+            )
+            for record in self.double.deployments.values()
+        ]
         for record, mode, created, status in live:
             life = self._saw(record.arn, mode, record.name, created, self.double.tags.get(record.arn, {}))
             if not life.managed or life.due_at is None or status in BUSY:
@@ -454,14 +517,16 @@ class Simulation:
     def managed_lives(self) -> list[Life]:
         return [life for life in self.lives.values() if life.managed]
 
-    # ---------------------------------------------------------------------------------------------- EventBridge Scheduler
+    # ---------------------------------------------------------------------------------------- EventBridge Scheduler
     def schedules(self) -> list[dict[str, Any]]:
         """The schedules moto holds in the group, in full (GetSchedule)."""
         found = []
         for page in self._raw_scheduler.get_paginator("list_schedules").paginate(GroupName=self.wiring.schedule_group):
             for summary in page["Schedules"]:
                 with contextlib.suppress(self._raw_scheduler.exceptions.ResourceNotFoundException):
-                    found.append(self._raw_scheduler.get_schedule(Name=summary["Name"], GroupName=self.wiring.schedule_group))
+                    found.append(
+                        self._raw_scheduler.get_schedule(Name=summary["Name"], GroupName=self.wiring.schedule_group)
+                    )
         return found
 
     def _fire_time(self, schedule: dict[str, Any]) -> tuple[datetime, dict[str, Any]]:
@@ -469,8 +534,13 @@ class Simulation:
         if key not in self._parsed:
             match = AT.fullmatch(schedule.get("ScheduleExpression", ""))
             if match is None or schedule.get("ScheduleExpressionTimezone", "UTC") != "UTC":
-                raise AssertionError(f"the harness fires only at() schedules in UTC, got {schedule.get('ScheduleExpression')!r}")
-            self._parsed[key] = (datetime.strptime(match[1], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC), json.loads(schedule["Target"]["Input"]))
+                raise AssertionError(
+                    f"the harness fires only at() schedules in UTC, got {schedule.get('ScheduleExpression')!r}"
+                )
+            self._parsed[key] = (
+                datetime.strptime(match[1], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC),
+                json.loads(schedule["Target"]["Input"]),
+            )
         return self._parsed[key]
 
     def _scheduler_called(self, method: str) -> None:
@@ -480,8 +550,13 @@ class Simulation:
     def _poll_scheduler(self) -> None:
         now = self.now
         if self._listed is None:  # only a create, update or delete changes the list: reading it each minute is waste
-            self._listed = [summary for page in self._raw_scheduler.get_paginator("list_schedules").paginate(GroupName=self.wiring.schedule_group)
-                            for summary in page["Schedules"]]
+            self._listed = [
+                summary
+                for page in self._raw_scheduler.get_paginator("list_schedules").paginate(
+                    GroupName=self.wiring.schedule_group
+                )
+                for summary in page["Schedules"]
+            ]
         for summary in self._listed:
             name = summary["Name"]
             if name in self._dispatched or summary.get("State") != "ENABLED":
@@ -497,8 +572,14 @@ class Simulation:
             if when <= now:
                 self._dispatched.add(name)
                 # 60 s precision: anywhere within the minute (seeded, so a run can be repeated)
-                offset = self.fire_offset if self.fire_offset is not None else timedelta(seconds=self._random.randrange(60))
-                self._at(now + offset, "schedule", lambda name=name, event=event, first=now + offset: self._deliver(name, event, first, 1))
+                offset = (
+                    self.fire_offset if self.fire_offset is not None else timedelta(seconds=self._random.randrange(60))
+                )
+                self._at(
+                    now + offset,
+                    "schedule",
+                    lambda name=name, event=event, first=now + offset: self._deliver(name, event, first, 1),
+                )
         self._at(now + MINUTE, "scheduler", self._poll_scheduler)
 
     def _deliver(self, name: str, event: dict[str, Any], first: datetime, attempt: int) -> None:
@@ -516,8 +597,11 @@ class Simulation:
                 self._delete_schedule(name)
                 self._dispatched.discard(name)
                 return
-            self._at(self.now + min(timedelta(minutes=2 ** (attempt - 1)), timedelta(minutes=30)), "schedule",
-                     lambda: self._deliver(name, event, first, attempt + 1))
+            self._at(
+                self.now + min(timedelta(minutes=2 ** (attempt - 1)), timedelta(minutes=30)),
+                "schedule",
+                lambda: self._deliver(name, event, first, attempt + 1),
+            )
             return
         self._delete_schedule(name)  # ActionAfterCompletion DELETE: the invoke was accepted
         self._dispatched.discard(name)
@@ -528,7 +612,7 @@ class Simulation:
         with contextlib.suppress(self._raw_scheduler.exceptions.ResourceNotFoundException):
             self._raw_scheduler.delete_schedule(Name=name, GroupName=self.wiring.schedule_group)
 
-    # ---------------------------------------------------------------------------------------------- Lambda
+    # ------------------------------------------------------------------------------------------------------- Lambda
     def invoke_teardown_function(self, event: dict[str, Any], *, source: str) -> Invocation:
         """An asynchronous invoke of functions/teardown.py, retried by Lambda on error (runs its first attempt now)."""
         invocation = Invocation(source, event)
@@ -542,11 +626,15 @@ class Simulation:
             crash.remaining -= 1
         if crash is not None and not crash.after:
             raise InjectedCrash(f"injected crash before the handler ran ({invocation.source})")
-        with mock.patch.object(teardown_function, "datetime", _LambdaDatetime(lambda: self.clock() + self.lambda_skew)), \
-                mock.patch.object(teardown_function, "aws", SimpleNamespace(Clients=lambda: self.clients)), \
-                mock.patch.object(teardown_function, "from_environment", lambda: self.wiring), \
-                mock.patch.object(teardown_function, "time", SimpleNamespace(sleep=lambda seconds: self.clock.advance(seconds=seconds))), \
-                mock.patch.dict(os.environ, {"TAILOR_SWEEP_POLICY": self.policy.to_json()}):
+        with (
+            mock.patch.object(teardown_function, "datetime", _LambdaDatetime(lambda: self.clock() + self.lambda_skew)),
+            mock.patch.object(teardown_function, "aws", SimpleNamespace(Clients=lambda: self.clients)),
+            mock.patch.object(teardown_function, "from_environment", lambda: self.wiring),
+            mock.patch.object(
+                teardown_function, "time", SimpleNamespace(sleep=lambda seconds: self.clock.advance(seconds=seconds))
+            ),
+            mock.patch.dict(os.environ, {"TAILOR_SWEEP_POLICY": self.policy.to_json()}),
+        ):
             result = teardown_function.handler(invocation.event, None)
         if crash is not None:
             raise InjectedCrash(f"injected crash after the handler ran ({invocation.source}); its response is lost")
@@ -559,7 +647,9 @@ class Simulation:
             invocation.attempts.append(Attempt(self.now, f"{type(exc).__name__}: {exc}"))
             retry = len(invocation.attempts) - 1
             if retry < len(LAMBDA_RETRY_DELAYS):
-                self._at(self.now + LAMBDA_RETRY_DELAYS[retry], self._activity, lambda: self._attempt(invocation, handler))
+                self._at(
+                    self.now + LAMBDA_RETRY_DELAYS[retry], self._activity, lambda: self._attempt(invocation, handler)
+                )
             else:
                 invocation.dead_lettered = True
                 self._dead_letter(invocation.event, invocation.attempts[-1].error or "")
@@ -567,21 +657,26 @@ class Simulation:
         invocation.attempts.append(Attempt(self.now, None, result))
 
     def _dead_letter(self, event: dict[str, Any], error: str) -> None:
-        self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(event, sort_keys=True),
-                               MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": error[:256] or "-"}})
+        self._sqs.send_message(
+            QueueUrl=self._dlq_url,
+            MessageBody=json.dumps(event, sort_keys=True),
+            MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": error[:256] or "-"}},
+        )
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Drains the dead-letter queue: the events Lambda or Scheduler gave up on."""
         out = []
         while True:
-            batch = self._sqs.receive_message(QueueUrl=self._dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+            batch = self._sqs.receive_message(
+                QueueUrl=self._dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
             if not batch:
                 return out
             for message in batch:
                 out.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self._dlq_url, ReceiptHandle=message["ReceiptHandle"])
 
-    # ---------------------------------------------------------------------------------------------- the reconciler
+    # ----------------------------------------------------------------------------------------------- the reconciler
     def _reconcile(self) -> None:
         self.invoke_teardown_function(dict(SWEEP_EVENT), source="reconciler")
         invocation = Invocation("completion", {"source": "aws.events", "detail-type": "Scheduled Event"})
@@ -601,8 +696,10 @@ class Simulation:
     def sweep_now(self) -> Invocation:
         return self._act("reconciler", lambda: self.invoke_teardown_function(dict(SWEEP_EVENT), source="reconciler"))
 
-    # ---------------------------------------------------------------------------------------------- faults
-    def crash_function(self, source: str, *, times: int | None = None, until: datetime | None = None, after: bool = False) -> None:
+    # ------------------------------------------------------------------------------------------------------- faults
+    def crash_function(
+        self, source: str, *, times: int | None = None, until: datetime | None = None, after: bool = False
+    ) -> None:
         """The next `times` invocations from `source` (schedule | reconciler | any), or all until `until`, raise."""
         self._faults.append(_Fault(source, times, until, after))
 
@@ -626,20 +723,33 @@ class Simulation:
                 dropped.append(schedule["Name"])
         return dropped
 
-    # ---------------------------------------------------------------------------------------------- CloudFormation
-    def deploy(self, spec: serving_resource.ServingSpec, *, old: serving_resource.ServingSpec | None = None) -> StackOperation:
+    # ----------------------------------------------------------------------------------------------- CloudFormation
+    def deploy(
+        self, spec: serving_resource.ServingSpec, *, old: serving_resource.ServingSpec | None = None
+    ) -> StackOperation:
         """Create (or Update from `old`) the serving custom resource; the Provider then polls is_complete."""
         kind = "Create" if old is None else "Update"
-        event = {"RequestType": kind, "RequestId": f"req-{next(self._seq)}", "ResourceProperties": {"Spec": spec.to_json()}}
+        event = {
+            "RequestType": kind,
+            "RequestId": f"req-{next(self._seq)}",
+            "ResourceProperties": {"Spec": spec.to_json()},
+        }
         if old is not None:
             event |= {"OldResourceProperties": {"Spec": old.to_json()}, "PhysicalResourceId": old.name}
         return self._stack_operation(kind, spec, event, "stack-update" if old else "stack-create")
 
     def delete_stack(self, spec: serving_resource.ServingSpec) -> StackOperation:
-        event = {"RequestType": "Delete", "RequestId": f"req-{next(self._seq)}", "ResourceProperties": {"Spec": spec.to_json()}, "PhysicalResourceId": spec.name}
+        event = {
+            "RequestType": "Delete",
+            "RequestId": f"req-{next(self._seq)}",
+            "ResourceProperties": {"Spec": spec.to_json()},
+            "PhysicalResourceId": spec.name,
+        }
         return self._stack_operation("Delete", spec, event, "stack-delete")
 
-    def _stack_operation(self, kind: str, spec: serving_resource.ServingSpec, event: dict[str, Any], activity: str) -> StackOperation:
+    def _stack_operation(
+        self, kind: str, spec: serving_resource.ServingSpec, event: dict[str, Any], activity: str
+    ) -> StackOperation:
         operation = StackOperation(kind, spec, self.now, event)
         self.stack_operations.append(operation)
 
@@ -677,26 +787,33 @@ class Simulation:
 
     def _roll_back(self, failed: StackOperation) -> None:
         event = {
-            "RequestType": "Update", "RequestId": f"req-{next(self._seq)}", "PhysicalResourceId": failed.event["PhysicalResourceId"],
-            "ResourceProperties": failed.event["OldResourceProperties"], "OldResourceProperties": failed.event["ResourceProperties"],
+            "RequestType": "Update",
+            "RequestId": f"req-{next(self._seq)}",
+            "PhysicalResourceId": failed.event["PhysicalResourceId"],
+            "ResourceProperties": failed.event["OldResourceProperties"],
+            "OldResourceProperties": failed.event["ResourceProperties"],
         }
         old = serving_resource.ServingSpec.from_properties(event["ResourceProperties"])
         failed.rollback = self._stack_operation("Update", old, event, "stack-rollback")
 
-    # ---------------------------------------------------------------------------------------------- jobs
+    # --------------------------------------------------------------------------------------------------------- jobs
     def start_job(self, job_key: str = "support-bot") -> tuple[str, serving_resource.ServingSpec]:
         """Deploys the job and its `serve` block as synth would: the job starts, its serving waits as pending."""
         from tests.handlers.helpers import event, spec, stage_assets
 
         job_spec = spec(job_key)
         stage_assets(self.clients.s3, job_spec)
-        job_arn = self._act("stack-create", lambda: job_resource.on_event(event("Create", job_spec), self.clients, now=self.clock))["PhysicalResourceId"]
+        job_arn = self._act(
+            "stack-create", lambda: job_resource.on_event(event("Create", job_spec), self.clients, now=self.clock)
+        )["PhysicalResourceId"]
         serving = job_serving_spec(job_key)
         self.deploy(serving)
         return job_arn, serving
 
-    def finish_job(self, job_arn: str, *, event_delivered: bool = True, delay: timedelta = timedelta(seconds=20)) -> None:
-        """The job completes; its EventBridge state-change event reaches the completion function `delay` later, or never."""
+    def finish_job(
+        self, job_arn: str, *, event_delivered: bool = True, delay: timedelta = timedelta(seconds=20)
+    ) -> None:
+        """The job completes; its state-change event reaches the completion function `delay` later, or never."""
         job = self.double.finish_job(job_arn, "Completed")
         if not event_delivered:
             return
@@ -709,9 +826,9 @@ class Simulation:
 
         self._at(self.now + delay, "job-event", deliver)
 
-    # ---------------------------------------------------------------------------------------------- replays
+    # ------------------------------------------------------------------------------------------------------ replays
     def redeliver(self, event: dict[str, Any], *, at: datetime | None = None, source: str = "replay") -> None:
-        """At-least-once delivery: the same event again, now or later (a duplicate, a six-hour-late retry, a DLQ redrive)."""
+        """At-least-once delivery: the same event again, now or later (duplicate, 6-hour-late retry, DLQ redrive)."""
         self._at(at or self.now, source, lambda: self.invoke_teardown_function(event, source=source))
 
     def fired_events(self) -> list[dict[str, Any]]:
@@ -730,8 +847,14 @@ class Simulation:
 
     def deleted_before_expiry(self, *, allowed: tuple[str, ...] = ("stack-delete",)) -> list[Life]:
         """Managed lives deleted before their expires-at by anything but the `allowed` activities."""
-        return [life for life in self.managed_lives()
-                if life.deleted_at is not None and life.expires_at is not None and life.deleted_at < life.expires_at and life.deleted_by not in allowed]
+        return [
+            life
+            for life in self.managed_lives()
+            if life.deleted_at is not None
+            and life.expires_at is not None
+            and life.deleted_at < life.expires_at
+            and life.deleted_by not in allowed
+        ]
 
 
 def minutes(delta: timedelta | None) -> str:
@@ -744,7 +867,24 @@ def minutes(delta: timedelta | None) -> str:
 
 
 __all__ = [
-    "DEPLOYMENT_READY", "InjectedCrash", "Invocation", "LAMBDA_RETRY_DELAYS", "Life", "MINUTE", "POLICY", "RECONCILE_EVERY",
-    "ON_TIME", "SCHEDULER_PRECISION", "Simulation", "StackOperation", "T0", "THROUGHPUT_READY", "job_serving_spec", "job_state_change", "make_world",
-    "minutes", "standalone", "throughput_spec",
+    "DEPLOYMENT_READY",
+    "InjectedCrash",
+    "Invocation",
+    "LAMBDA_RETRY_DELAYS",
+    "Life",
+    "MINUTE",
+    "POLICY",
+    "RECONCILE_EVERY",
+    "ON_TIME",
+    "SCHEDULER_PRECISION",
+    "Simulation",
+    "StackOperation",
+    "T0",
+    "THROUGHPUT_READY",
+    "job_serving_spec",
+    "job_state_change",
+    "make_world",
+    "minutes",
+    "standalone",
+    "throughput_spec",
 ]

@@ -5,16 +5,26 @@ Each scenario deploys serving through the real entry points at the start of the 
 promise for that fault: the schedule's minute when the fast path survives, one reconciler period when only the
 backstop is left, counted from the moment Bedrock would accept the delete when the resource was busy.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
-from tailor.serving.schedules import teardown_event
 from tailor.serving.model import format_time
+from tailor.serving.schedules import teardown_event
 from tests.simulation.harness import (
-    MINUTE, ON_TIME, RECONCILE_EVERY, THROUGHPUT_READY, T0, Life, Simulation, StackOperation, throughput_spec,
+    MINUTE,
+    ON_TIME,
+    RECONCILE_EVERY,
+    T0,
+    THROUGHPUT_READY,
+    Life,
+    Simulation,
+    StackOperation,
+    throughput_spec,
 )
 
 AFTER = 2 * RECONCILE_EVERY + 2 * MINUTE  # how long past the last expiry a scenario keeps the clock running
@@ -103,6 +113,7 @@ def no_fault(mode: str = "provisioned") -> Callable[[Simulation], None]:
     def play(sim: Simulation) -> None:
         deploy(sim, mode=mode)
         run_past_expiry(sim)
+
     return play
 
 
@@ -111,6 +122,7 @@ def schedule_deleted(mode: str = "provisioned") -> Callable[[Simulation], None]:
         deploy(sim, mode=mode)
         sim.drop_schedules()
         run_past_expiry(sim)
+
     return play
 
 
@@ -125,6 +137,7 @@ def teardown_crashes(times: int, *, after: bool = False) -> Callable[[Simulation
         sim.crash_function("schedule", times=times, after=after)
         deploy(sim)
         run_past_expiry(sim)
+
     return play
 
 
@@ -134,6 +147,7 @@ def delete_fails(code: str, times: int = 1, mode: str = "provisioned") -> Callab
         sim.run_until(expiry(sim) - MINUTE)
         sim.double.fail_next(_delete_operation(mode), code, times=times)
         run_past_expiry(sim)
+
     return play
 
 
@@ -148,6 +162,7 @@ def creating_at_expiry(mode: str = "provisioned") -> Callable[[Simulation], None
     def play(sim: Simulation) -> None:
         deploy(sim, mode=mode, hours=0.25)
         sim.run_until(T0 + LONG_READY + AFTER)
+
     return play
 
 
@@ -210,6 +225,7 @@ def completion_event(delivered: bool) -> Callable[[Simulation], None]:
         sim.finish_job(job_arn, event_delivered=delivered)
         sim.run(minutes=6)  # serving starts: on the event, or at the next completion reconcile
         run_past_expiry(sim)
+
     return play
 
 
@@ -258,10 +274,20 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("Delete ConflictException (race)", RECONCILE_EVERY, delete_fails("ConflictException")),
     Scenario("Delete throttled (on-demand)", RECONCILE_EVERY, delete_fails("ThrottlingException", 1, "on_demand")),
     Scenario("Updating at expiry (from deletable)", RECONCILE_EVERY, updating_at_expiry, measure="deletable"),
-    Scenario("Creating at expiry (from deletable)", RECONCILE_EVERY, creating_at_expiry("provisioned"), measure="deletable",
-             options={"throughput_ready": LONG_READY}),
-    Scenario("Creating at expiry, on-demand (from deletable)", RECONCILE_EVERY, creating_at_expiry("on_demand"), measure="deletable",
-             options={"deployment_ready": LONG_READY}),
+    Scenario(
+        "Creating at expiry (from deletable)",
+        RECONCILE_EVERY,
+        creating_at_expiry("provisioned"),
+        measure="deletable",
+        options={"throughput_ready": LONG_READY},
+    ),
+    Scenario(
+        "Creating at expiry, on-demand (from deletable)",
+        RECONCILE_EVERY,
+        creating_at_expiry("on_demand"),
+        measure="deletable",
+        options={"deployment_ready": LONG_READY},
+    ),
     Scenario("duplicate delivery (x3)", ON_TIME, duplicate_delivery),
     Scenario("6 h late replay after recreate", ON_TIME, replay_after_recreate, runs=2),
     Scenario("6 h late replay after extend", ON_TIME, replay_after_extend, runs=2),
@@ -269,10 +295,18 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("job completion event lost", ON_TIME, completion_event(False), runs=3),
     Scenario("Scheduler cannot invoke the function", RECONCILE_EVERY, scheduler_cannot_invoke),
     # The schedule fires a minute early and the handler waits by its own (late) clock: the skew is the overrun.
-    Scenario("function clock 5 s behind, fires at :00", SKEW, clock_behind,
-             options={"fire_offset": timedelta(0), "lambda_skew": -SKEW}),
+    Scenario(
+        "function clock 5 s behind, fires at :00",
+        SKEW,
+        clock_behind,
+        options={"fire_offset": timedelta(0), "lambda_skew": -SKEW},
+    ),
     Scenario("2 faults: schedule lost + missed pass", 2 * RECONCILE_EVERY, schedule_lost_and_pass_missed, faults=2),
     Scenario("2 faults: schedule lost + neighbour undeletable", RECONCILE_EVERY, undeletable_neighbour, faults=2),
-    Scenario(f"function down {int(OUTAGE.total_seconds() // 60)} min at expiry (schedule + sweep)", OUTAGE + RECONCILE_EVERY, function_outage),
+    Scenario(
+        f"function down {int(OUTAGE.total_seconds() // 60)} min at expiry (schedule + sweep)",
+        OUTAGE + RECONCILE_EVERY,
+        function_outage,
+    ),
 )
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

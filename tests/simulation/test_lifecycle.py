@@ -6,22 +6,24 @@ the Scheduler's minute; whatever single fault is injected, nothing managed lives
 scenario from tests/simulation/scenarios.py (benchmarks/teardown_overrun.py runs them over many phases) and
 asserts what it measured, plus what the fault should leave behind: messages, dead letters, records.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tailor import records
-from tailor.serving.reconciler import SweepError
 from tailor.serving.model import COMMITMENT_TERM, expiry, format_time, managed_tags
+from tailor.serving.reconciler import SweepError
 from tests.simulation import scenarios
-from tests.simulation.harness import MINUTE, ON_TIME, POLICY, RECONCILE_EVERY, T0, THROUGHPUT_READY, Simulation
+from tests.simulation.harness import MINUTE, POLICY, RECONCILE_EVERY, T0, THROUGHPUT_READY, Simulation
 from tests.simulation.scenarios import BY_NAME, LONG_READY, OUTAGE, Scenario, measure, only_life
 
 # Reconciler phases relative to T0 (serving is created at T0 and expires on a whole minute).
-OFF_PHASE = timedelta(minutes=2, seconds=30)  # passes land mid-way between expiry minutes: the schedule gets there first
+# passes land mid-way between expiry minutes: the schedule gets there first
+OFF_PHASE = timedelta(minutes=2, seconds=30)
 LATE_PHASE = timedelta(minutes=4, seconds=30)  # the first pass after expiry is 4:30 late: retries get their chance
 WORST_PHASE = timedelta(minutes=4, seconds=59)  # a pass one second before expiry: the next is a whole period later
 ON_TIME = timedelta(0)  # a pass exactly at expiry
@@ -38,19 +40,26 @@ def subjects(sim: Simulation) -> list[str]:
 
 def metric_max(sim: Simulation, name: str) -> float:
     # moto stamps datapoints with the wall clock, not the simulation's
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     points = sim.clients.cloudwatch.get_metric_statistics(
-        Namespace="Tailor", MetricName=name, Dimensions=[{"Name": "Environment", "Value": "dev"}],
-        StartTime=now - timedelta(days=1), EndTime=now + timedelta(days=1), Period=60, Statistics=["Maximum"],
+        Namespace="Tailor",
+        MetricName=name,
+        Dimensions=[{"Name": "Environment", "Value": "dev"}],
+        StartTime=now - timedelta(days=1),
+        EndTime=now + timedelta(days=1),
+        Period=60,
+        Statistics=["Maximum"],
     )["Datapoints"]
     return max((p["Maximum"] for p in points), default=0)
 
 
-# ------------------------------------------------------------------------------------------------ no fault
+# --------------------------------------------------------------------------------------------------------- no fault
 
 
 @pytest.mark.parametrize("mode", ["provisioned", "on_demand"])
-def test_given_no_fault_when_serving_expires_then_it_is_warned_once_and_its_schedule_deletes_it_within_a_minute(simulate, mode):
+def test_given_no_fault_when_serving_expires_then_it_is_warned_once_and_its_schedule_deletes_it_within_a_minute(
+    simulate, mode
+):
     # Given
     sim = simulate(reconcile_phase=OFF_PHASE)
     # When
@@ -67,12 +76,16 @@ def test_given_no_fault_when_serving_expires_then_it_is_warned_once_and_its_sche
     assert record["status"] == "deleted" and record["deletedAt"] == format_time(life.deleted_at)
 
 
-# ------------------------------------------------------------------------------------------------ the schedule path lost
+# ------------------------------------------------------------------------------------------- the schedule path lost
 
 
-@pytest.mark.parametrize("phase", [ON_TIME, OFF_PHASE, WORST_PHASE], ids=["pass-at-expiry", "pass-2m30-late", "pass-4m59-late"])
+@pytest.mark.parametrize(
+    "phase", [ON_TIME, OFF_PHASE, WORST_PHASE], ids=["pass-at-expiry", "pass-2m30-late", "pass-4m59-late"]
+)
 @pytest.mark.parametrize("mode", ["provisioned", "on_demand"])
-def test_given_its_schedule_deleted_right_after_creation_then_the_next_reconciler_pass_deletes_it(simulate, mode, phase):
+def test_given_its_schedule_deleted_right_after_creation_then_the_next_reconciler_pass_deletes_it(
+    simulate, mode, phase
+):
     # Given
     sim = simulate(reconcile_phase=phase)
     # When
@@ -101,16 +114,22 @@ def test_given_create_schedule_fails_once_then_the_deploy_fails_and_the_reconcil
 
 
 @pytest.mark.parametrize("crashes", [1, 2, 3])
-def test_given_the_teardown_function_crashes_then_lambda_retries_and_past_its_retries_the_event_is_dead_lettered(simulate, crashes):
+def test_given_the_teardown_function_crashes_then_lambda_retries_and_past_its_retries_the_event_is_dead_lettered(
+    simulate, crashes
+):
     # Given
     sim = simulate(reconcile_phase=LATE_PHASE)
     # When
     measure(Scenario(f"crashes {crashes}", RECONCILE_EVERY, scenarios.teardown_crashes(crashes)), sim)
     # Then
     invocation, life = fired(sim), only_life(sim)
-    assert [attempt.error is None for attempt in invocation.attempts] == [False] * crashes + ([True] if crashes < 3 else [])
+    assert [attempt.error is None for attempt in invocation.attempts] == [False] * crashes + (
+        [True] if crashes < 3 else []
+    )
     # Lambda's two retries come 1 and then 2 more minutes after the first attempt.
-    assert [a.at - invocation.attempts[0].at for a in invocation.attempts] == [timedelta(0), MINUTE, 3 * MINUTE][: len(invocation.attempts)]
+    assert [a.at - invocation.attempts[0].at for a in invocation.attempts] == [timedelta(0), MINUTE, 3 * MINUTE][
+        : len(invocation.attempts)
+    ]
     assert timedelta(0) <= life.overrun <= RECONCILE_EVERY
     if crashes < 3:
         assert life.deleted_by == "schedule" and sim.dead_letters() == []
@@ -136,7 +155,7 @@ def test_given_the_teardown_crashes_after_deleting_then_the_retry_finds_it_gone_
     assert subjects(sim).count("micro-eval serving deleted") == 1 and sim.dead_letters() == []
 
 
-# ------------------------------------------------------------------------------------------------ Bedrock faults
+# --------------------------------------------------------------------------------------------------- Bedrock faults
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerException"])
@@ -155,7 +174,9 @@ def test_given_bedrock_fails_the_delete_then_a_retry_or_the_reconciler_deletes_w
     assert sim.double.pending_faults() == {}
 
 
-def test_given_a_conflict_on_delete_then_teardown_defers_without_an_error_and_the_reconciler_deletes_within_a_period(simulate):
+def test_given_a_conflict_on_delete_then_teardown_defers_without_an_error_and_the_reconciler_deletes_within_a_period(
+    simulate,
+):
     # Given
     sim = simulate(reconcile_phase=WORST_PHASE)
     # When
@@ -181,7 +202,9 @@ def test_given_an_update_in_progress_at_expiry_then_it_is_deleted_within_a_perio
 
 
 @pytest.mark.parametrize("mode", ["provisioned", "on_demand"])
-def test_given_serving_still_creating_at_expiry_then_it_is_deleted_within_a_period_of_becoming_deletable(simulate, mode):
+def test_given_serving_still_creating_at_expiry_then_it_is_deleted_within_a_period_of_becoming_deletable(
+    simulate, mode
+):
     # Given a creation (40 min) longer than the whole life (15 min)
     sim = simulate(reconcile_phase=WORST_PHASE, throughput_ready=LONG_READY, deployment_ready=LONG_READY)
     # When
@@ -196,7 +219,7 @@ def test_given_serving_still_creating_at_expiry_then_it_is_deleted_within_a_peri
     assert deploy.complete and deploy.completed_at - deploy.started_at <= timedelta(minutes=21)
 
 
-# ------------------------------------------------------------------------------------------------ at-least-once delivery
+# ------------------------------------------------------------------------------------------- at-least-once delivery
 
 
 def test_given_the_same_schedule_delivered_three_times_then_the_extra_deliveries_are_quiet_no_ops(simulate):
@@ -238,7 +261,7 @@ def test_given_replays_after_the_hours_were_extended_then_nothing_is_deleted_bef
     assert life.overrun == ON_TIME
 
 
-# ------------------------------------------------------------------------------------------------ the reconciler
+# --------------------------------------------------------------------------------------------------- the reconciler
 
 
 def test_given_the_reconciler_misses_a_pass_then_the_intact_schedule_still_deletes_within_a_minute(simulate):
@@ -277,7 +300,9 @@ def test_given_one_throughput_bedrock_never_lets_delete_then_the_sweep_still_end
     assert sweep_errors and all(SweepError.__name__ in a.error and alpha.arn in a.error for a in sweep_errors)
 
 
-def test_given_the_teardown_function_down_for_fifteen_minutes_then_the_first_pass_after_it_recovers_deletes_it(simulate):
+def test_given_the_teardown_function_down_for_fifteen_minutes_then_the_first_pass_after_it_recovers_deletes_it(
+    simulate,
+):
     # Given: schedule and sweep share functions/teardown.py, so one outage stops both paths
     sim = simulate(reconcile_phase=OFF_PHASE)
     # When
@@ -289,7 +314,9 @@ def test_given_the_teardown_function_down_for_fifteen_minutes_then_the_first_pas
     assert {"tailor": "sweep"} in letters and fired(sim).event in letters
 
 
-def test_given_scheduler_cannot_invoke_the_function_then_the_reconciler_deletes_it_and_removes_the_retrying_schedule(simulate):
+def test_given_scheduler_cannot_invoke_the_function_then_the_reconciler_deletes_it_and_removes_the_retrying_schedule(
+    simulate,
+):
     # Given
     sim = simulate(reconcile_phase=WORST_PHASE)
     # When
@@ -302,7 +329,9 @@ def test_given_scheduler_cannot_invoke_the_function_then_the_reconciler_deletes_
     assert sim.schedules() == []
 
 
-def test_given_the_function_clock_five_seconds_behind_then_the_early_firing_waits_and_ends_it_five_seconds_late(simulate):
+def test_given_the_function_clock_five_seconds_behind_then_the_early_firing_waits_and_ends_it_five_seconds_late(
+    simulate,
+):
     # Given Scheduler firing at hh:mm:00 (a minute before expiry, by design) and a function clock 5 s behind
     sim = simulate(reconcile_phase=OFF_PHASE, fire_offset=timedelta(0), lambda_skew=timedelta(seconds=-5))
     # When
@@ -313,11 +342,13 @@ def test_given_the_function_clock_five_seconds_behind_then_the_early_firing_wait
     assert life.deleted_by == "schedule" and life.overrun == timedelta(seconds=5)
 
 
-# ------------------------------------------------------------------------------------------------ job serving
+# ------------------------------------------------------------------------------------------------------ job serving
 
 
 @pytest.mark.parametrize("delivered", [True, False], ids=["event-delivered", "event-lost"])
-def test_given_a_job_with_a_serve_block_when_it_completes_then_serving_starts_and_its_expiry_counts_from_its_creation(simulate, delivered):
+def test_given_a_job_with_a_serve_block_when_it_completes_then_serving_starts_and_its_expiry_counts_from_its_creation(
+    simulate, delivered
+):
     # Given
     sim = simulate(reconcile_phase=OFF_PHASE)
     # When
@@ -329,17 +360,21 @@ def test_given_a_job_with_a_serve_block_when_it_completes_then_serving_starts_an
     if delivered:
         assert started_after == timedelta(seconds=20)  # the state-change event's delay
     else:
-        assert timedelta(0) < started_after <= RECONCILE_EVERY and not any(i.source == "job-event" for i in sim.invocations)
+        assert timedelta(0) < started_after <= RECONCILE_EVERY and not any(
+            i.source == "job-event" for i in sim.invocations
+        )
     assert life.expires_at == expiry(life.created_at, 2)  # config/dev.yaml: support-bot serves for 2 hours
     assert life.deleted_by == "schedule" and life.overrun == ON_TIME
     assert "support-bot serving started" in subjects(sim)
 
 
-# ------------------------------------------------------------------------------------------------ stack deletion
+# --------------------------------------------------------------------------------------------------- stack deletion
 
 
 @pytest.mark.parametrize("gone_by", ["expiry", "out-of-band"])
-def test_given_the_throughput_already_gone_when_its_stack_is_deleted_then_delete_succeeds_with_no_schedule_left_and_the_record_tombstoned(simulate, gone_by):
+def test_given_the_throughput_already_gone_when_its_stack_is_deleted_then_no_schedule_is_left_and_it_is_tombstoned(
+    simulate, gone_by
+):
     # Given
     sim = simulate(reconcile_phase=OFF_PHASE)
     deploy = scenarios.deploy(sim)
@@ -362,10 +397,12 @@ def test_given_the_throughput_already_gone_when_its_stack_is_deleted_then_delete
     assert sim.failed_attempts() == []
 
 
-# ------------------------------------------------------------------------------------------------ one sweep, many resources
+# ---------------------------------------------------------------------------------------- one sweep, many resources
 
 
-def _create_pt(sim: Simulation, name: str, *, tags: list[dict] | None = None, commitment: str | None = None, model: str) -> str:
+def _create_pt(
+    sim: Simulation, name: str, *, tags: list[dict] | None = None, commitment: str | None = None, model: str
+) -> str:
     request = {"modelUnits": 1, "provisionedModelName": name, "modelId": model, "clientRequestToken": name}
     if tags:
         request["tags"] = tags
@@ -382,23 +419,56 @@ def crowded(simulate):
     now = sim.now
     past, future = format_time(now - timedelta(minutes=10)), format_time(now + timedelta(hours=3))
     groups = {
-        "expired": [_create_pt(sim, f"expired-{i}", tags=managed_tags("dev", f"e{i}", past, {}), model=model) for i in range(25)],
-        "future": [_create_pt(sim, f"future-{i}", tags=managed_tags("dev", f"f{i}", future, {}), model=model) for i in range(20)],
-        "managed-committed": [_create_pt(sim, f"bought-{i}", tags=managed_tags("dev", f"b{i}", COMMITMENT_TERM, {}), commitment="OneMonth", model=model) for i in range(5)],
+        "expired": [
+            _create_pt(sim, f"expired-{i}", tags=managed_tags("dev", f"e{i}", past, {}), model=model) for i in range(25)
+        ],
+        "future": [
+            _create_pt(sim, f"future-{i}", tags=managed_tags("dev", f"f{i}", future, {}), model=model)
+            for i in range(20)
+        ],
+        "managed-committed": [
+            _create_pt(
+                sim,
+                f"bought-{i}",
+                tags=managed_tags("dev", f"b{i}", COMMITMENT_TERM, {}),
+                commitment="OneMonth",
+                model=model,
+            )
+            for i in range(5)
+        ],
         "unmanaged": [_create_pt(sim, f"hand-made-{i}", model=model) for i in range(60)],
-        "unmanaged-committed": [_create_pt(sim, f"their-bought-{i}", commitment="SixMonths", model=model) for i in range(20)],
-        "other-environment": [_create_pt(sim, f"prod-{i}", tags=managed_tags("prod", f"p{i}", past, {}), model=model) for i in range(20)],
+        "unmanaged-committed": [
+            _create_pt(sim, f"their-bought-{i}", commitment="SixMonths", model=model) for i in range(20)
+        ],
+        "other-environment": [
+            _create_pt(sim, f"prod-{i}", tags=managed_tags("prod", f"p{i}", past, {}), model=model) for i in range(20)
+        ],
     }
     deployments = sim.double.client.create_custom_model_deployment
-    groups["expired"] += [deployments(modelDeploymentName=f"dep-expired-{i}", modelArn=model, clientRequestToken=f"de{i}", tags=managed_tags("dev", f"de{i}", past, {}))["customModelDeploymentArn"] for i in range(3)]
-    groups["unmanaged"] += [deployments(modelDeploymentName=f"dep-hand-made-{i}", modelArn=model, clientRequestToken=f"du{i}")["customModelDeploymentArn"] for i in range(3)]
+    groups["expired"] += [
+        deployments(
+            modelDeploymentName=f"dep-expired-{i}",
+            modelArn=model,
+            clientRequestToken=f"de{i}",
+            tags=managed_tags("dev", f"de{i}", past, {}),
+        )["customModelDeploymentArn"]
+        for i in range(3)
+    ]
+    groups["unmanaged"] += [
+        deployments(modelDeploymentName=f"dep-hand-made-{i}", modelArn=model, clientRequestToken=f"du{i}")[
+            "customModelDeploymentArn"
+        ]
+        for i in range(3)
+    ]
     sim.double.settle()
     assert len(sim.double.throughputs) == 150
     return sim, groups
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["delete", "dry-run"])
-def test_given_150_throughputs_over_two_pages_when_swept_then_exactly_the_expired_managed_ones_are_deleted(crowded, dry_run):
+def test_given_150_throughputs_over_two_pages_when_swept_then_exactly_the_expired_managed_ones_are_deleted(
+    crowded, dry_run
+):
     # Given
     sim, groups = crowded
     sim.policy = replace(POLICY, dry_run=dry_run)
@@ -417,20 +487,29 @@ def test_given_150_throughputs_over_two_pages_when_swept_then_exactly_the_expire
     assert report["managed"] == 25 + 3 + 20 + 5 and report["warned"] == [] and report["expiry_assigned"] == []
     # Nothing else was touched: no writes besides the deletes, every other resource alive with its tags unchanged.
     writes = [c for c in sim.double.calls[calls_before:] if not c.operation_name.startswith(("List", "Get"))]
-    assert len(writes) == (0 if dry_run else 28) and {c.operation_name for c in writes} <= {"DeleteProvisionedModelThroughput", "DeleteCustomModelDeployment"}
+    assert len(writes) == (0 if dry_run else 28) and {c.operation_name for c in writes} <= {
+        "DeleteProvisionedModelThroughput",
+        "DeleteCustomModelDeployment",
+    }
     survivors = set(tags_before) - (set() if dry_run else expired)
     assert {arn: sim.double.tags.get(arn) for arn in survivors} == {arn: tags_before[arn] for arn in survivors}
-    assert set(sim.double.throughputs) | set(sim.double.deployments) == (set().union(*groups.values()) - (set() if dry_run else expired))
+    assert set(sim.double.throughputs) | set(sim.double.deployments) == (
+        set().union(*groups.values()) - (set() if dry_run else expired)
+    )
     [digest] = [m for m in sim.messages if m["subject"].endswith("serving report")]
-    assert digest["message"].count("unmanaged (policy: report)") == 83 and digest["message"].count("would delete (dry run)") == (28 if dry_run else 0)
+    assert digest["message"].count("unmanaged (policy: report)") == 83 and digest["message"].count(
+        "would delete (dry run)"
+    ) == (28 if dry_run else 0)
     assert metric_max(sim, "ManagedPastExpiry") == (28 if dry_run else 0)
 
 
-# ------------------------------------------------------------------------------------------------ bounds hold for every phase
+# -------------------------------------------------------------------------------------- bounds hold for every phase
 
 
 @pytest.mark.parametrize("k", range(5))
-@pytest.mark.parametrize("name", ["teardown crashes 3x (DLQ)", "Delete InternalServer 3x", "Creating at expiry (from deletable)"])
+@pytest.mark.parametrize(
+    "name", ["teardown crashes 3x (DLQ)", "Delete InternalServer 3x", "Creating at expiry (from deletable)"]
+)
 def test_given_any_reconciler_phase_then_a_single_fault_costs_at_most_one_period(simulate, name, k):
     # Given the scenarios whose outcome depends most on where the passes fall, at five phases and firing offsets
     scenario = BY_NAME[name]

@@ -8,6 +8,7 @@ expiry into the past makes the resource due then.
 The bound is the issue's single-fault bar, so an example injects at most one fault (a lost schedule, a crash, a
 failed delete); duplicate and replayed deliveries are not faults, they are how delivery works.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -100,12 +101,16 @@ class ServingLifecycle(RuleBasedStateMachine):
     @rule(key=KEYS)
     def swap_the_model(self, key) -> None:
         """A throughput goes Updating for a while (a model swap), whenever that falls, even across its expiry."""
-        life = next((life for life in self.sim.alive() if life.managed and life.key == key and life.mode == "provisioned"), None)
+        life = next(
+            (life for life in self.sim.alive() if life.managed and life.key == key and life.mode == "provisioned"), None
+        )
         if life is not None and self.sim.double.throughputs[life.arn].status == "InService":
             self.sim.double.set_throughput_status(life.arn, "Updating")
 
-    @rule(operation=st.sampled_from(["DeleteProvisionedModelThroughput", "DeleteCustomModelDeployment"]),
-          code=st.sampled_from(["ThrottlingException", "InternalServerException", "ConflictException"]))
+    @rule(
+        operation=st.sampled_from(["DeleteProvisionedModelThroughput", "DeleteCustomModelDeployment"]),
+        code=st.sampled_from(["ThrottlingException", "InternalServerException", "ConflictException"]),
+    )
     def bedrock_fails_the_next_delete(self, operation, code) -> None:
         if self._fault():
             self.sim.double.fail_next(operation, code)
@@ -116,12 +121,19 @@ class ServingLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def nothing_is_deleted_before_its_expiry_unless_its_stack_says_so(self) -> None:
-        early = [life for life in self.sim.deleted_before_expiry()
-                 if not (life.deleted_by in ("stack-update", "stack-rollback") and life.overrun >= -SCHEDULE_LEAD)]
+        early = [
+            life
+            for life in self.sim.deleted_before_expiry()
+            if not (life.deleted_by in ("stack-update", "stack-rollback") and life.overrun >= -SCHEDULE_LEAD)
+        ]
         assert early == [], [(life.key, life.deleted_by, life.overrun) for life in early]
 
 
 ServingLifecycle.TestCase.settings = settings(
-    max_examples=8, stateful_step_count=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow],
+    max_examples=8,
+    stateful_step_count=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 TestGivenRandomLifecyclesThenNothingOutlivesItsExpiryByMoreThanAPeriodOrEndsEarly = ServingLifecycle.TestCase

@@ -1,4 +1,5 @@
 """The `tailor` command: exit 0 valid, 1 invalid, 2 usage; messages, never tracebacks."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,23 +18,57 @@ def test_a_valid_file_exits_0(capsys):
 def test_an_invalid_file_exits_1_with_line_numbers(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"prompt": "hi", "completion": "there"}\n\xff\xfe not json\n')
-    assert main(["validate", str(bad), "--base-model", "amazon.titan-text-express-v1:0:8k", "--type", "fine_tuning"]) == 1
+    assert (
+        main(["validate", str(bad), "--base-model", "amazon.titan-text-express-v1:0:8k", "--type", "fine_tuning"]) == 1
+    )
     err = capsys.readouterr().err
     assert f"{bad}:2:" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["validate", TRAIN, "--base-model", "amazon.nova-mega", "--type", "fine_tuning"], "unknown --base-model 'amazon.nova-mega'; catalog models:"),
-    (["validate", TRAIN, "--base-model", "amazon.nova-micro-v1:0:128k", "--type", "continued_pre_training"], "does not support --type continued_pre_training; it supports: fine_tuning, distillation"),
-    (["validate", "/nonexistent.jsonl", "--base-model", "amazon.nova-micro-v1:0:128k", "--type", "fine_tuning"], "no such file"),
-    (["validate", TRAIN, "--base-model", "amazon.nova-2-lite-v1:0:256k", "--type", "fine_tuning", "--role", "validation"], "takes no validation set"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["validate", TRAIN, "--base-model", "amazon.nova-mega", "--type", "fine_tuning"],
+            "unknown --base-model 'amazon.nova-mega'; catalog models:",
+        ),
+        (
+            ["validate", TRAIN, "--base-model", "amazon.nova-micro-v1:0:128k", "--type", "continued_pre_training"],
+            "does not support --type continued_pre_training; it supports: fine_tuning, distillation",
+        ),
+        (
+            ["validate", "/nonexistent.jsonl", "--base-model", "amazon.nova-micro-v1:0:128k", "--type", "fine_tuning"],
+            "no such file",
+        ),
+        (
+            [
+                "validate",
+                TRAIN,
+                "--base-model",
+                "amazon.nova-2-lite-v1:0:256k",
+                "--type",
+                "fine_tuning",
+                "--role",
+                "validation",
+            ],
+            "takes no validation set",
+        ),
+    ],
+)
 def test_usage_errors_exit_2_with_a_message(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["validate", TRAIN], ["validate", TRAIN, "--base-model", "x", "--type", "sft"], ["validate", TRAIN, "--base-model", "x", "--type", "fine_tuning", "--max-errors", "0"], []])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", TRAIN],
+        ["validate", TRAIN, "--base-model", "x", "--type", "sft"],
+        ["validate", TRAIN, "--base-model", "x", "--type", "fine_tuning", "--max-errors", "0"],
+        [],
+    ],
+)
 def test_argument_errors_exit_2(argv):
     with pytest.raises(SystemExit) as raised:
         main(argv)
@@ -49,15 +84,26 @@ def test_plan_prints_every_environment_without_the_cdk(capsys):
 
 def test_plan_of_a_broken_config_exits_1(tmp_path, capsys):
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "dev.yaml").write_text("environment: dev\nregion: us-east-1\njobs: {a: {type: fine_tuning, base_model: nope}}\n")
+    (tmp_path / "config" / "dev.yaml").write_text(
+        "environment: dev\nregion: us-east-1\njobs: {a: {type: fine_tuning, base_model: nope}}\n"
+    )
     assert main(["plan", "--config-dir", str(tmp_path / "config")]) == 1
     assert 'jobs.a.base_model: "nope" is not in the catalog' in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["plan", "nosuchenv", "--config-dir", str(ROOT / "config")], "tailor: error: ENV 'nosuchenv': no config/nosuchenv.yaml; available environments: dev, prod"),
-    (["plan", "--config-dir", "/nonexistent-config"], "tailor: error: --config-dir /nonexistent-config: no such directory"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["plan", "nosuchenv", "--config-dir", str(ROOT / "config")],
+            "tailor: error: ENV 'nosuchenv': no config/nosuchenv.yaml; available environments: dev, prod",
+        ),
+        (
+            ["plan", "--config-dir", "/nonexistent-config"],
+            "tailor: error: --config-dir /nonexistent-config: no such directory",
+        ),
+    ],
+)
 def test_plan_argument_mistakes_exit_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2
     assert capsys.readouterr().err.strip() == message

@@ -1,4 +1,5 @@
 """claude_messages records (Claude 3 Haiku fine-tuning)."""
+
 import io
 import json
 
@@ -6,8 +7,10 @@ import pytest
 
 from tailor.datasets import DatasetRules, validate_stream
 
-GOOD = {"system": "You are terse.", "messages": [{"role": "user", "content": "Hi"},
-                                                 {"role": "assistant", "content": "Hello"}]}
+GOOD = {
+    "system": "You are terse.",
+    "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+}
 
 
 def run(records, **rules):
@@ -35,27 +38,53 @@ def test_valid_records_pass():
     assert report.total_estimated_tokens == 4 + 1  # 21 chars -> 4; 4 chars -> 1
 
 
-@pytest.mark.parametrize(("rec", "expected"), [
-    ({**GOOD, "id": 1}, 'c.jsonl:2: unknown key "id" in the record; allowed: "system", "messages"'),
-    ({**GOOD, "system": ["s"]}, "c.jsonl:2: system is an array; expected a string"),
-    ({"messages": msgs(("user", "a"))},
-     'c.jsonl:2: messages[0] is the last message and has role "user"; a record must end with an "assistant" message'),
-    ({"messages": msgs(("user", "a"), ("human", "b"))},
-     'c.jsonl:2: messages[1].role is "human"; allowed: "user", "assistant"'),
-    ({"messages": msgs(("assistant", "a"), ("user", "b"))},
-     'c.jsonl:2: messages[0].role is "assistant"; expected "user" (roles alternate, starting with "user")'),
-    ({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]},
-                   {"role": "assistant", "content": "b"}]},
-     "c.jsonl:2: messages[0].content is an array; Claude 3 Haiku fine-tuning takes a string"),
-    ({"messages": msgs(("user", ""), ("assistant", "b"))},
-     "c.jsonl:2: messages[0].content is empty; it must be non-empty text"),
-    ({"messages": [{"role": "user", "text": "a"}, {"role": "assistant", "content": "b"}]},
-     "c.jsonl:2: messages[0] has no content; expected a non-empty string"),
-    ({"messages": []},
-     'c.jsonl:2: messages is an empty array; expected a non-empty array of {"role": ..., "content": "..."}'),
-    ({"messages": ["hi", {"role": "assistant", "content": "b"}]},
-     'c.jsonl:2: messages[0] is a string; expected {"role": "user", "content": "..."}'),
-])
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        ({**GOOD, "id": 1}, 'c.jsonl:2: unknown key "id" in the record; allowed: "system", "messages"'),
+        ({**GOOD, "system": ["s"]}, "c.jsonl:2: system is an array; expected a string"),
+        (
+            {"messages": msgs(("user", "a"))},
+            (
+                'c.jsonl:2: messages[0] is the last message and has role "user"; a record must '
+                'end with an "assistant" message'
+            ),
+        ),
+        (
+            {"messages": msgs(("user", "a"), ("human", "b"))},
+            'c.jsonl:2: messages[1].role is "human"; allowed: "user", "assistant"',
+        ),
+        (
+            {"messages": msgs(("assistant", "a"), ("user", "b"))},
+            'c.jsonl:2: messages[0].role is "assistant"; expected "user" (roles alternate, starting with "user")',
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "a"}]},
+                    {"role": "assistant", "content": "b"},
+                ]
+            },
+            "c.jsonl:2: messages[0].content is an array; Claude 3 Haiku fine-tuning takes a string",
+        ),
+        (
+            {"messages": msgs(("user", ""), ("assistant", "b"))},
+            "c.jsonl:2: messages[0].content is empty; it must be non-empty text",
+        ),
+        (
+            {"messages": [{"role": "user", "text": "a"}, {"role": "assistant", "content": "b"}]},
+            "c.jsonl:2: messages[0] has no content; expected a non-empty string",
+        ),
+        (
+            {"messages": []},
+            'c.jsonl:2: messages is an empty array; expected a non-empty array of {"role": ..., "content": "..."}',
+        ),
+        (
+            {"messages": ["hi", {"role": "assistant", "content": "b"}]},
+            'c.jsonl:2: messages[0] is a string; expected {"role": "user", "content": "..."}',
+        ),
+    ],
+)
 def test_each_defect_is_reported(rec, expected):
     # Given a valid first record and a defective second one
     # When validated

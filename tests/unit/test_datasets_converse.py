@@ -1,4 +1,5 @@
 """Converse records: fine-tuning (converse), distillation prompts (converse_prompts), media items."""
+
 import io
 import json
 
@@ -14,8 +15,12 @@ def turn(role, *items):
 
 
 def record(*messages, **extra):
-    return {"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "Be brief."}],
-            "messages": list(messages), **extra}
+    return {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "Be brief."}],
+        "messages": list(messages),
+        **extra,
+    }
 
 
 def image(uri="s3://data/img/1.png", fmt="png", **location):
@@ -57,43 +62,78 @@ def test_valid_single_and_multi_turn_records_pass():
     assert report.max_record_tokens == 3  # "Be brief." + a b c d e = 14 chars
 
 
-@pytest.mark.parametrize(("rec", "expected"), [
-    (record(turn("user", "a"), turn("bot", "b")),
-     't.jsonl:2: messages[1].role is "bot"; allowed: "user", "assistant"'),
-    (record(turn("assistant", "a"), turn("user", "b")),
-     't.jsonl:2: messages[0].role is "assistant"; expected "user" (roles alternate, starting with "user")'),
-    (record(turn("user", "a"), turn("user", "b")),
-     't.jsonl:2: messages[1].role is "user"; expected "assistant" (roles alternate, starting with "user")'),
-    (record(turn("user", "a")),
-     't.jsonl:2: messages[0] is the last message and has role "user"; '
-     'a fine-tuning record must end with an "assistant" message'),
-    (record(),
-     't.jsonl:2: messages is an empty array; expected a non-empty array of {"role": ..., "content": [...]}'),
-    ({"system": [{"text": "s"}]},
-     't.jsonl:2: messages is missing; expected a non-empty array of {"role": ..., "content": [...]}'),
-    (record(turn("user", ""), turn("assistant", "b")),
-     "t.jsonl:2: messages[0].content[0].text is empty; it must be non-empty text"),
-    (record({"role": "user", "content": "hi"}, turn("assistant", "b")),
-     't.jsonl:2: messages[0].content is a string; expected a non-empty array like [{"text": "..."}]'),
-    (record({"role": "user"}, turn("assistant", "b")),
-     't.jsonl:2: messages[0].content is missing; expected a non-empty array like [{"text": "..."}]'),
-    (record({"content": [{"text": "a"}]}, turn("assistant", "b")),
-     't.jsonl:2: messages[0] has no role; expected "user"'),
-    (record(turn("user", {"text": "a", "image": {}}), turn("assistant", "b")),
-     't.jsonl:2: messages[0].content[0] has keys "text", "image"; an item has exactly one of "text"'),
-    (record(turn("user", {"toolUse": {}}), turn("assistant", "b")),
-     't.jsonl:2: messages[0].content[0] has an item of type "toolUse"; allowed: "text"'),
-    (record(turn("user", image()), turn("assistant", "b")),
-     't.jsonl:2: messages[0].content[0] has an item of type "image"; allowed: "text"'),
-    (record(turn("user", 7), turn("assistant", "b")),
-     't.jsonl:2: messages[0].content[0] is a number; expected one of "text" such as {"text": "..."}'),
-    (record(turn("user", "a"), "assistant: b"),
-     't.jsonl:2: messages[1] is a string; expected {"role": "assistant", "content": [...]}'),
-    ({**GOOD, "schemaVersion": 2024},
-     't.jsonl:2: schemaVersion is a number; expected a string like "bedrock-conversation-2024"'),
-    ({**GOOD, "system": "Be brief."}, 't.jsonl:2: system is a string; expected an array such as [{"text": "..."}]'),
-    ({**GOOD, "system": [{"text": "a"}, "b"]}, 't.jsonl:2: system[1] is "b"; expected {"text": "..."}'),
-])
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        (
+            record(turn("user", "a"), turn("bot", "b")),
+            't.jsonl:2: messages[1].role is "bot"; allowed: "user", "assistant"',
+        ),
+        (
+            record(turn("assistant", "a"), turn("user", "b")),
+            't.jsonl:2: messages[0].role is "assistant"; expected "user" (roles alternate, starting with "user")',
+        ),
+        (
+            record(turn("user", "a"), turn("user", "b")),
+            't.jsonl:2: messages[1].role is "user"; expected "assistant" (roles alternate, starting with "user")',
+        ),
+        (
+            record(turn("user", "a")),
+            't.jsonl:2: messages[0] is the last message and has role "user"; '
+            'a fine-tuning record must end with an "assistant" message',
+        ),
+        (
+            record(),
+            't.jsonl:2: messages is an empty array; expected a non-empty array of {"role": ..., "content": [...]}',
+        ),
+        (
+            {"system": [{"text": "s"}]},
+            't.jsonl:2: messages is missing; expected a non-empty array of {"role": ..., "content": [...]}',
+        ),
+        (
+            record(turn("user", ""), turn("assistant", "b")),
+            "t.jsonl:2: messages[0].content[0].text is empty; it must be non-empty text",
+        ),
+        (
+            record({"role": "user", "content": "hi"}, turn("assistant", "b")),
+            't.jsonl:2: messages[0].content is a string; expected a non-empty array like [{"text": "..."}]',
+        ),
+        (
+            record({"role": "user"}, turn("assistant", "b")),
+            't.jsonl:2: messages[0].content is missing; expected a non-empty array like [{"text": "..."}]',
+        ),
+        (
+            record({"content": [{"text": "a"}]}, turn("assistant", "b")),
+            't.jsonl:2: messages[0] has no role; expected "user"',
+        ),
+        (
+            record(turn("user", {"text": "a", "image": {}}), turn("assistant", "b")),
+            't.jsonl:2: messages[0].content[0] has keys "text", "image"; an item has exactly one of "text"',
+        ),
+        (
+            record(turn("user", {"toolUse": {}}), turn("assistant", "b")),
+            't.jsonl:2: messages[0].content[0] has an item of type "toolUse"; allowed: "text"',
+        ),
+        (
+            record(turn("user", image()), turn("assistant", "b")),
+            't.jsonl:2: messages[0].content[0] has an item of type "image"; allowed: "text"',
+        ),
+        (
+            record(turn("user", 7), turn("assistant", "b")),
+            't.jsonl:2: messages[0].content[0] is a number; expected one of "text" such as {"text": "..."}',
+        ),
+        (
+            record(turn("user", "a"), "assistant: b"),
+            't.jsonl:2: messages[1] is a string; expected {"role": "assistant", "content": [...]}',
+        ),
+        (
+            {**GOOD, "schemaVersion": 2024},
+            't.jsonl:2: schemaVersion is a number; expected a string like "bedrock-conversation-2024"',
+        ),
+        ({**GOOD, "system": "Be brief."}, 't.jsonl:2: system is a string; expected an array such as [{"text": "..."}]'),
+        ({**GOOD, "system": [{"text": "a"}, "b"]}, 't.jsonl:2: system[1] is "b"; expected {"text": "..."}'),
+    ],
+)
 def test_each_converse_defect_is_reported_at_its_line(rec, expected):
     # Given a valid first record and a defective second one
     # When validated
@@ -147,8 +187,9 @@ def test_reserved_words_hidden_by_unicode_escapes_are_found():
     line = json.dumps(record(turn("user", "see <image> here"), turn("assistant", "b"))).replace("<", "\\u003c")
 
     # When validated
-    report = validate_stream(io.BytesIO(line.encode()), DatasetRules("converse", reserved_words=NOVA_RESERVED),
-                             source="t.jsonl")
+    report = validate_stream(
+        io.BytesIO(line.encode()), DatasetRules("converse", reserved_words=NOVA_RESERVED), source="t.jsonl"
+    )
 
     # Then the decoded text is what's checked
     assert 'contains the reserved word "<image>"' in errors(report)[0]
@@ -166,18 +207,34 @@ def test_images_accepted_when_allowed_and_add_tokens():
     assert report.total_estimated_tokens == 1601 + 5  # 9 + 13 + 6 = 28 chars -> 5 tokens
 
 
-@pytest.mark.parametrize(("item", "role", "expected"), [
-    (image(fmt="bmp"), "user", 'messages[0].content[0].image.format is "bmp"; allowed: "png", "jpeg", "gif", "webp"'),
-    (image(uri="https://x/y.png"), "user",
-     'messages[0].content[0].image.source.s3Location.uri is "https://x/y.png"; expected an S3 URI like "s3://bucket/key"'),
-    (image(uri="s3://data"), "user", 'uri is "s3://data"; expected an S3 URI'),
-    (image(uri="s3://other/a.png"), "user",
-     'image.source.s3Location.uri is in bucket "other"; media must be in the dataset\'s bucket "data"'),
-    ({"image": {"format": "png", "source": {"bytes": "AAAA"}}}, "user",
-     'image.source is an object; expected {"s3Location": {"uri": "s3://bucket/key"}} (media are read from S3)'),
-    ({"image": "s3://data/a.png"}, "user", "messages[0].content[0].image is a string; expected"),
-    (image(bucketOwner=1), "user", "bucketOwner is a number; expected an account ID string"),
-])
+@pytest.mark.parametrize(
+    ("item", "role", "expected"),
+    [
+        (
+            image(fmt="bmp"),
+            "user",
+            'messages[0].content[0].image.format is "bmp"; allowed: "png", "jpeg", "gif", "webp"',
+        ),
+        (
+            image(uri="https://x/y.png"),
+            "user",
+            'messages[0].content[0].image.source.s3Location.uri is "https://x/y.png"; expected an S3 URI like "s3://bucket/key"',
+        ),
+        (image(uri="s3://data"), "user", 'uri is "s3://data"; expected an S3 URI'),
+        (
+            image(uri="s3://other/a.png"),
+            "user",
+            'image.source.s3Location.uri is in bucket "other"; media must be in the dataset\'s bucket "data"',
+        ),
+        (
+            {"image": {"format": "png", "source": {"bytes": "AAAA"}}},
+            "user",
+            'image.source is an object; expected {"s3Location": {"uri": "s3://bucket/key"}} (media are read from S3)',
+        ),
+        ({"image": "s3://data/a.png"}, "user", "messages[0].content[0].image is a string; expected"),
+        (image(bucketOwner=1), "user", "bucketOwner is a number; expected an account ID string"),
+    ],
+)
 def test_image_defects(item, role, expected):
     # Given a record whose first user turn holds a defective image
     rec = record(turn("user", item, "q"), turn("assistant", "a"))
@@ -197,8 +254,10 @@ def test_image_in_assistant_turn_is_an_error():
     report = run([rec], allow_images=True)
 
     # Then it is rejected: media go in user turns
-    assert errors(report) == ['t.jsonl:1: messages[1].content[0].image is in an "assistant" message; '
-                              'images are allowed only in "user" messages']
+    assert errors(report) == [
+        't.jsonl:1: messages[1].content[0].image is in an "assistant" message; '
+        'images are allowed only in "user" messages'
+    ]
 
 
 def test_video_rules_one_per_record_and_no_mixing_with_images():
@@ -239,8 +298,10 @@ def test_converse_prompts_single_turn_only():
     report = run([record(turn("user", "q")), multi], fmt="converse_prompts", single_turn_only=True)
 
     # Then only the multi-turn record fails
-    assert errors(report) == ['t.jsonl:2: messages has 3 messages; this student model takes single-turn prompts: '
-                              'one "user" message, optionally followed by one "assistant" message']
+    assert errors(report) == [
+        "t.jsonl:2: messages has 3 messages; this student model takes single-turn prompts: "
+        'one "user" message, optionally followed by one "assistant" message'
+    ]
 
 
 def test_converse_prompts_are_text_only():

@@ -1,4 +1,5 @@
 """LineReader: chunked splitting must not depend on where chunks fall."""
+
 import io
 
 import pytest
@@ -39,9 +40,13 @@ def reference(data, max_line):
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\xff", b"\xc3\xa9", b"\r", b"{}", b"x" * 9]),
-                     max_size=40).map(b"".join),
-       chunk=st.integers(1, 12), max_line=st.integers(1, 30))
+@given(
+    data=st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\xff", b"\xc3\xa9", b"\r", b"{}", b"x" * 9]), max_size=40).map(
+        b"".join
+    ),
+    chunk=st.integers(1, 12),
+    max_line=st.integers(1, 30),
+)
 def test_events_match_a_whole_file_split(data, chunk, max_line):
     # Given any bytes, any chunk size and any line limit
     # When read in chunks

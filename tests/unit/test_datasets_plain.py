@@ -1,4 +1,5 @@
 """prompt_completion and text_input records."""
+
 import io
 import json
 
@@ -29,15 +30,22 @@ def test_valid_prompt_completion_records_pass_with_token_estimate():
     assert report.render() == []
 
 
-@pytest.mark.parametrize(("record", "expected"), [
-    ({"prompt": "q"},
-     'train.jsonl:2: missing required key "completion"; a record is {"prompt": "...", "completion": "..."}'),
-    ({"prompt": "", "completion": "a"}, "train.jsonl:2: prompt is empty; it must be non-empty text"),
-    ({"prompt": 3, "completion": "a"}, "train.jsonl:2: prompt is a number; expected a non-empty string"),
-    ({"prompt": "q", "completion": ["a"]}, "train.jsonl:2: completion is an array; expected a non-empty string"),
-    ({"prompt": "q", "completion": "a", "label": 1},
-     'train.jsonl:2: unknown key "label" in the record; allowed: "prompt", "completion"'),
-])
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (
+            {"prompt": "q"},
+            'train.jsonl:2: missing required key "completion"; a record is {"prompt": "...", "completion": "..."}',
+        ),
+        ({"prompt": "", "completion": "a"}, "train.jsonl:2: prompt is empty; it must be non-empty text"),
+        ({"prompt": 3, "completion": "a"}, "train.jsonl:2: prompt is a number; expected a non-empty string"),
+        ({"prompt": "q", "completion": ["a"]}, "train.jsonl:2: completion is an array; expected a non-empty string"),
+        (
+            {"prompt": "q", "completion": "a", "label": 1},
+            'train.jsonl:2: unknown key "label" in the record; allowed: "prompt", "completion"',
+        ),
+    ],
+)
 def test_each_prompt_completion_defect_is_reported_at_its_line(record, expected):
     # Given a valid first line and one defective second line
     lines = [{"prompt": "q", "completion": "a"}, record]

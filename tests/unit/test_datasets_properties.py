@@ -1,4 +1,5 @@
 """Property tests (reliability.md test 18): no input bytes make the validator raise; valid records pass."""
+
 import io
 import json
 import math
@@ -11,17 +12,41 @@ from tailor.datasets import FORMATS, DatasetRules, ValidationReport, validate_st
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # The validator's own vocabulary, so generated junk reaches deep into the checkers instead of failing early.
-KEYS = ["messages", "role", "content", "text", "image", "video", "format", "source", "s3Location", "uri",
-        "bucketOwner", "system", "schemaVersion", "prompt", "completion", "input", "reference_answer", "x"]
+KEYS = [
+    "messages",
+    "role",
+    "content",
+    "text",
+    "image",
+    "video",
+    "format",
+    "source",
+    "s3Location",
+    "uri",
+    "bucketOwner",
+    "system",
+    "schemaVersion",
+    "prompt",
+    "completion",
+    "input",
+    "reference_answer",
+    "x",
+]
 WORDS = ["user", "assistant", "system", "png", "mp4", "s3://data/a.png", "s3://other/b", "", "User:", "hi"]
 
 # Infinity is left out because the validator rightly rejects it (tested in test_datasets_validator.py).
-scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-           | st.sampled_from(WORDS))
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(WORDS)
+)
 json_values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
-    max_leaves=25)
+    max_leaves=25,
+)
 texts = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30)
 
 
@@ -43,12 +68,24 @@ def check_invariants(report, data, max_errors):
 
 
 @FAST
-@given(data=st.binary(max_size=3000), fmt=st.sampled_from(FORMATS), max_errors=st.integers(0, 5),
-       max_line=st.none() | st.integers(1, 200), max_bytes=st.none() | st.integers(0, 3000))
+@given(
+    data=st.binary(max_size=3000),
+    fmt=st.sampled_from(FORMATS),
+    max_errors=st.integers(0, 5),
+    max_line=st.none() | st.integers(1, 200),
+    max_bytes=st.none() | st.integers(0, 3000),
+)
 def test_arbitrary_bytes_never_raise(data, fmt, max_errors, max_line, max_bytes):
     # Given any bytes and any limits
-    rules = rules_for(fmt, max_line_bytes=max_line, max_bytes=max_bytes, min_records=1, max_records=3,
-                      reserved_words=("User:", "<image>"), max_tokens_per_record=5)
+    rules = rules_for(
+        fmt,
+        max_line_bytes=max_line,
+        max_bytes=max_bytes,
+        min_records=1,
+        max_records=3,
+        reserved_words=("User:", "<image>"),
+        max_tokens_per_record=5,
+    )
 
     # When validated
     report = validate_stream(io.BytesIO(data), rules, source="f", max_errors=max_errors, dataset_bucket="data")
@@ -59,16 +96,21 @@ def test_arbitrary_bytes_never_raise(data, fmt, max_errors, max_line, max_bytes)
 
 
 @FAST
-@given(values=st.lists(json_values, min_size=1, max_size=6), fmt=st.sampled_from(FORMATS),
-       ascii_only=st.booleans(), crlf=st.booleans())
+@given(
+    values=st.lists(json_values, min_size=1, max_size=6),
+    fmt=st.sampled_from(FORMATS),
+    ascii_only=st.booleans(),
+    crlf=st.booleans(),
+)
 def test_arbitrary_json_lines_never_raise(values, fmt, ascii_only, crlf):
     # Given lines of arbitrary JSON built from the formats' own keys and words
     end = "\r\n" if crlf else "\n"
     data = "".join(json.dumps(v, ensure_ascii=ascii_only) + end for v in values).encode()
 
     # When validated by any family, with reserved words and a bucket rule
-    report = validate_stream(io.BytesIO(data), rules_for(fmt, reserved_words=("User:",)), source="f",
-                             dataset_bucket="data")
+    report = validate_stream(
+        io.BytesIO(data), rules_for(fmt, reserved_words=("User:",)), source="f", dataset_bucket="data"
+    )
 
     # Then the checkers report, never crash
     check_invariants(report, data, 20)
@@ -105,8 +147,13 @@ def valid_record(draw, fmt):
         return _converse(draw, fmt == "converse_prompts")
     if fmt == "claude_messages":
         pairs = draw(st.lists(st.tuples(texts, texts), min_size=1, max_size=3))
-        rec = {"messages": [{"role": role, "content": text} for pair in pairs
-                            for role, text in zip(("user", "assistant"), pair, strict=True)]}
+        rec = {
+            "messages": [
+                {"role": role, "content": text}
+                for pair in pairs
+                for role, text in zip(("user", "assistant"), pair, strict=True)
+            ]
+        }
         if draw(st.booleans()):
             rec["system"] = draw(texts)
         return rec
@@ -120,16 +167,21 @@ def valid_record(draw, fmt):
 
 def estimate(rec):
     """ceil(characters / 6), plus 1601 per image."""
-    images = sum("image" in item for m in rec.get("messages", []) if isinstance(m.get("content"), list)
-                 for item in m["content"])
+    images = sum(
+        "image" in item for m in rec.get("messages", []) if isinstance(m.get("content"), list) for item in m["content"]
+    )
     return math.ceil(text_chars(rec) / 6) + 1601 * images
 
 
 def text_chars(rec):
     """Characters the validator should count: every text except the RFT reference answer and metadata."""
     if isinstance(rec, dict):
-        return sum(text_chars(v) if k in ("messages", "system", "content", "prompt", "completion", "input")
-                   or k == "text" else 0 for k, v in rec.items())
+        return sum(
+            text_chars(v)
+            if k in ("messages", "system", "content", "prompt", "completion", "input") or k == "text"
+            else 0
+            for k, v in rec.items()
+        )
     if isinstance(rec, list):
         return sum(text_chars(v) for v in rec)
     return len(rec) if isinstance(rec, str) else 0
@@ -174,8 +226,12 @@ def test_mutated_valid_records_never_raise(data, fmt):
     blob = json.dumps(rec).encode()
 
     # When validated with every option on
-    report = validate_stream(io.BytesIO(blob), rules_for(fmt, reserved_words=("User:",), single_turn_only=False),
-                             source="f", dataset_bucket="data")
+    report = validate_stream(
+        io.BytesIO(blob),
+        rules_for(fmt, reserved_words=("User:",), single_turn_only=False),
+        source="f",
+        dataset_bucket="data",
+    )
 
     # Then the checkers report, never crash
     check_invariants(report, blob, 20)
@@ -191,8 +247,11 @@ class Trickle:
 
 
 @FAST
-@given(values=st.lists(json_values | st.binary(max_size=20), max_size=6), steps=st.lists(st.integers(1, 9), min_size=1),
-       fmt=st.sampled_from(FORMATS))
+@given(
+    values=st.lists(json_values | st.binary(max_size=20), max_size=6),
+    steps=st.lists(st.integers(1, 9), min_size=1),
+    fmt=st.sampled_from(FORMATS),
+)
 def test_reports_do_not_depend_on_read_sizes(values, steps, fmt):
     # Given mixed JSON and junk lines
     data = b"\n".join(v if isinstance(v, bytes) else json.dumps(v).encode() for v in values)

@@ -1,4 +1,5 @@
 """rft_chat records (reinforcement fine-tuning, Nova 2 Lite)."""
+
 import io
 import json
 
@@ -6,8 +7,11 @@ import pytest
 
 from tailor.datasets import DatasetRules, validate_stream
 
-GOOD = {"messages": [{"role": "system", "content": "Solve it."}, {"role": "user", "content": "2+2?"}],
-        "reference_answer": {"answer": 4}, "task_id": "t-1"}
+GOOD = {
+    "messages": [{"role": "system", "content": "Solve it."}, {"role": "user", "content": "2+2?"}],
+    "reference_answer": {"answer": 4},
+    "task_id": "t-1",
+}
 
 
 def run(records, **rules):
@@ -27,24 +31,43 @@ def test_valid_records_with_extra_fields_pass():
     assert report.total_estimated_tokens == 3 + 3  # 13 chars -> 3; 13 chars -> 3
 
 
-@pytest.mark.parametrize(("rec", "expected"), [
-    ({"messages": [{"role": "user", "content": "q"}, {"role": "system", "content": "s"}], "reference_answer": 1},
-     'r.jsonl:2: messages[1] has role "system"; a system message may only come first'),
-    ({"messages": [{"role": "system", "content": "s"}], "reference_answer": 1},
-     'r.jsonl:2: messages has no "user" message; at least one is required'),
-    ({"messages": [{"role": "tool", "content": "x"}, {"role": "user", "content": "q"}], "reference_answer": 1},
-     'r.jsonl:2: messages[0].role is "tool"; allowed: "system", "user", "assistant"'),
-    ({"messages": [{"content": "x"}, {"role": "user", "content": "q"}], "reference_answer": 1},
-     'r.jsonl:2: messages[0].role is missing; allowed: "system", "user", "assistant"'),
-    ({"messages": [{"role": "user", "content": ""}], "reference_answer": 1},
-     "r.jsonl:2: messages[0].content is empty; it must be non-empty text"),
-    ({"messages": [{"role": "user", "content": [{"type": "text"}]}], "reference_answer": 1},
-     "r.jsonl:2: messages[0].content is an array; expected a non-empty string"),
-    ({"messages": [{"role": "user"}], "reference_answer": 1},
-     "r.jsonl:2: messages[0] has no content; expected a non-empty string"),
-    ({"prompt": "q", "reference_answer": 1},
-     'r.jsonl:2: messages is missing; expected a non-empty array of {"role": ..., "content": "..."}'),
-])
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        (
+            {"messages": [{"role": "user", "content": "q"}, {"role": "system", "content": "s"}], "reference_answer": 1},
+            'r.jsonl:2: messages[1] has role "system"; a system message may only come first',
+        ),
+        (
+            {"messages": [{"role": "system", "content": "s"}], "reference_answer": 1},
+            'r.jsonl:2: messages has no "user" message; at least one is required',
+        ),
+        (
+            {"messages": [{"role": "tool", "content": "x"}, {"role": "user", "content": "q"}], "reference_answer": 1},
+            'r.jsonl:2: messages[0].role is "tool"; allowed: "system", "user", "assistant"',
+        ),
+        (
+            {"messages": [{"content": "x"}, {"role": "user", "content": "q"}], "reference_answer": 1},
+            'r.jsonl:2: messages[0].role is missing; allowed: "system", "user", "assistant"',
+        ),
+        (
+            {"messages": [{"role": "user", "content": ""}], "reference_answer": 1},
+            "r.jsonl:2: messages[0].content is empty; it must be non-empty text",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "text"}]}], "reference_answer": 1},
+            "r.jsonl:2: messages[0].content is an array; expected a non-empty string",
+        ),
+        (
+            {"messages": [{"role": "user"}], "reference_answer": 1},
+            "r.jsonl:2: messages[0] has no content; expected a non-empty string",
+        ),
+        (
+            {"prompt": "q", "reference_answer": 1},
+            'r.jsonl:2: messages is missing; expected a non-empty array of {"role": ..., "content": "..."}',
+        ),
+    ],
+)
 def test_each_defect_is_reported(rec, expected):
     # Given a valid record then a defective one
     # When validated
@@ -64,7 +87,8 @@ def test_missing_reference_answer_is_a_warning():
     # Then it passes with a warning: a custom grader may not need one
     assert report.ok
     assert [str(f) for f in report.warnings] == [
-        "r.jsonl:1: reference_answer is missing; most graders compare the response against it"]
+        "r.jsonl:1: reference_answer is missing; most graders compare the response against it"
+    ]
 
 
 def test_reserved_words_apply_to_rft_content():

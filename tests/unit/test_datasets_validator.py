@@ -1,4 +1,5 @@
 """validate_stream / validate_path: lines, encodings, limits, reports, streams."""
+
 import io
 import json
 import tracemalloc
@@ -86,8 +87,7 @@ def test_blank_lines_can_be_errors():
     report = run(GOOD + b"\n\n" + GOOD, DatasetRules("prompt_completion", blank_lines_are_errors=True))
 
     # Then it is an error at line 2
-    assert [str(f) for f in report.errors] == [
-        "d.jsonl:2: blank line; a JSONL file has one JSON record on every line"]
+    assert [str(f) for f in report.errors] == ["d.jsonl:2: blank line; a JSONL file has one JSON record on every line"]
 
 
 def test_last_line_without_newline_is_a_record():
@@ -105,23 +105,27 @@ def test_utf8_bom_is_accepted_with_a_warning():
     # Then the first record still parses, with a warning on line 1
     assert report.ok and report.records == 2
     assert [str(f) for f in report.warnings] == [
-        "d.jsonl:1: file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM"]
+        "d.jsonl:1: file starts with a UTF-8 byte order mark; save it as UTF-8 without BOM"
+    ]
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    (b'{"prompt": "caf\xe9", "completion": "a"}', "invalid UTF-8 at byte 16 (0xe9); the file must be UTF-8"),
-    (b"\x00\x01\x02", "invalid JSON at column 1: expecting value; each line must be one JSON object"),
-    (b'{"prompt": "a\x00", "completion": "b"}', "invalid JSON at column 14: invalid control character;"),
-    (b'{"prompt": NaN, "completion": "a"}', "invalid JSON: NaN is not valid JSON"),
-    (b'{"prompt": "q", "completion": "a", "w": -Infinity}', "invalid JSON: -Infinity is not valid JSON"),
-    (b'{"prompt": "a", "completion": "b"} {}', "invalid JSON at column 36: extra data;"),
-    (b'["prompt", "completion"]', "line is an array; each line must be one JSON object"),
-    (b'"just a string"', "line is a string; each line must be one JSON object"),
-    (b"null", "line is null; each line must be one JSON object"),
-    (b"[" * 100_000, "invalid JSON: nested too deeply to parse"),
-    (b'{"prompt": ' + b"9" * 5000 + b"}", "invalid JSON: a number has more than 4300 digits"),
-    (b"\xff\xfe{\x00}\x00", "invalid UTF-8 at byte 1 (0xff); the file must be UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b'{"prompt": "caf\xe9", "completion": "a"}', "invalid UTF-8 at byte 16 (0xe9); the file must be UTF-8"),
+        (b"\x00\x01\x02", "invalid JSON at column 1: expecting value; each line must be one JSON object"),
+        (b'{"prompt": "a\x00", "completion": "b"}', "invalid JSON at column 14: invalid control character;"),
+        (b'{"prompt": NaN, "completion": "a"}', "invalid JSON: NaN is not valid JSON"),
+        (b'{"prompt": "q", "completion": "a", "w": -Infinity}', "invalid JSON: -Infinity is not valid JSON"),
+        (b'{"prompt": "a", "completion": "b"} {}', "invalid JSON at column 36: extra data;"),
+        (b'["prompt", "completion"]', "line is an array; each line must be one JSON object"),
+        (b'"just a string"', "line is a string; each line must be one JSON object"),
+        (b"null", "line is null; each line must be one JSON object"),
+        (b"[" * 100_000, "invalid JSON: nested too deeply to parse"),
+        (b'{"prompt": ' + b"9" * 5000 + b"}", "invalid JSON: a number has more than 4300 digits"),
+        (b"\xff\xfe{\x00}\x00", "invalid UTF-8 at byte 1 (0xff); the file must be UTF-8"),
+    ],
+)
 def test_malformed_lines_are_errors_at_their_line(line, expected):
     # Given a good line then a malformed one
     # When validated
@@ -187,7 +191,8 @@ def test_max_bytes_exceeded_stops_reading_and_reports():
     assert report.bytes_read == limit + 1
     assert report.records == 3
     assert [str(f) for f in report.errors] == [
-        f"d.jsonl: file is over the {limit:,}-byte size limit (max_bytes); stopped reading after {limit + 1:,} bytes"]
+        f"d.jsonl: file is over the {limit:,}-byte size limit (max_bytes); stopped reading after {limit + 1:,} bytes"
+    ]
 
 
 def test_huge_single_line_without_newline_is_reported_in_flat_memory():
@@ -206,7 +211,8 @@ def test_huge_single_line_without_newline_is_reported_in_flat_memory():
     # Then it is one record, reported too long, and memory stayed near the line limit, not the line size
     assert report.records == 1
     assert [str(f) for f in report.errors] == [
-        f"d.jsonl:1: line is {size + 12:,} bytes, over the 8,388,608-byte line limit; not checked"]
+        f"d.jsonl:1: line is {size + 12:,} bytes, over the 8,388,608-byte line limit; not checked"
+    ]
     assert peak < 8 * 1024 * 1024 + 3 * CHUNK_BYTES
 
 
@@ -348,6 +354,7 @@ def test_checker_bug_becomes_an_error_not_an_exception(monkeypatch):
     def broken(rules, bucket):
         def check(rec, out, scan, line):
             raise KeyError("boom")
+
         return check
 
     monkeypatch.setattr(validator_module, "_checker", broken)
@@ -361,8 +368,13 @@ def test_checker_bug_becomes_an_error_not_an_exception(monkeypatch):
 
 def test_warnings_do_not_invalidate_a_record_or_its_tokens():
     # Given a converse record with an unknown key (a warning)
-    rec = {"id": 1, "messages": [{"role": "user", "content": [{"text": "abcdef"}]},
-                                 {"role": "assistant", "content": [{"text": "abcdef"}]}]}
+    rec = {
+        "id": 1,
+        "messages": [
+            {"role": "user", "content": [{"text": "abcdef"}]},
+            {"role": "assistant", "content": [{"text": "abcdef"}]},
+        ],
+    }
 
     # When validated
     report = run(json.dumps(rec).encode(), DatasetRules("converse"))

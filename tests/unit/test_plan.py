@@ -1,4 +1,5 @@
 """The plan's money: per-job training and storage, serving worst cases, the month's total against the budget."""
+
 from __future__ import annotations
 
 import copy
@@ -7,11 +8,11 @@ import re
 
 import yaml
 
-from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
 from tailor.cli import main
+from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
 from tailor.config.environment import load_environment
-from tailor.plan.build import budget_problems, build_plan, render, write_plan
 from tailor.jobs.preflight import check_datasets
+from tailor.plan.build import budget_problems, build_plan, render, write_plan
 from tests.conftest import ROOT
 from tests.unit.test_config import CATALOG, DEV, write
 
@@ -40,7 +41,9 @@ def by_key(items: list[dict], field: str = "key") -> dict[str, dict]:
 
 
 def budget(usd):
-    return lambda d: d["policy"].update(monthly_budget_usd=usd) if usd is not None else d["policy"].pop("monthly_budget_usd")
+    return lambda d: (
+        d["policy"].update(monthly_budget_usd=usd) if usd is not None else d["policy"].pop("monthly_budget_usd")
+    )
 
 
 # Per job: training and storage
@@ -56,7 +59,9 @@ def test_given_dev_when_planned_then_each_job_has_a_month_of_storage_and_a_price
     # And training is tokens x epochs at the per-1k-token rate, where the catalog has that rate
     bot = jobs["support-bot"]
     assert bot["estimated_training_tokens"] > 0
-    assert bot["estimated_training_usd"] == round(bot["estimated_training_tokens"] / 1000 * rate(MICRO, "training_per_1k_tokens"), 2)
+    assert bot["estimated_training_usd"] == round(
+        bot["estimated_training_tokens"] / 1000 * rate(MICRO, "training_per_1k_tokens"), 2
+    )
 
 
 def test_given_more_epochs_when_planned_then_training_costs_more_and_the_table_shows_it(tmp_path):
@@ -64,11 +69,16 @@ def test_given_more_epochs_when_planned_then_training_costs_more_and_the_table_s
     def bigger(d):
         d["jobs"]["support-bot"].update(base_model=PRO)
         d["jobs"]["support-bot"]["hyperparameters"]["epochCount"] = 5
+
     # When
     plan = plan_of(tmp_path, bigger)
     bot = by_key(plan["jobs"])["support-bot"]
     # Then
-    assert bot["estimated_training_usd"] == round(bot["estimated_training_tokens"] / 1000 * rate(PRO, "training_per_1k_tokens"), 2) > 0
+    assert (
+        bot["estimated_training_usd"]
+        == round(bot["estimated_training_tokens"] / 1000 * rate(PRO, "training_per_1k_tokens"), 2)
+        > 0
+    )
     lines = render(plan).splitlines()
     row = next(line for line in lines if line.startswith("support-bot "))
     assert "est. training $" in lines[2] and "storage $/mo" in lines[2]
@@ -104,7 +114,10 @@ def test_given_an_on_demand_deployment_when_planned_then_its_worst_case_is_zero_
     distilled = by_key(example("dev")["servings"], "path")["jobs.support-distilled.serve"]
     # Then
     assert (distilled["mode"], distilled["model_units"], distilled["worst_case_usd"]) == ("on_demand", 0, 0.0)
-    assert distilled["ends"] == "deployment created when the job completes, deleted 4 h later; billed per token, not bounded here"
+    assert (
+        distilled["ends"]
+        == "deployment created when the job completes, deleted 4 h later; billed per token, not bounded here"
+    )
 
 
 def test_given_a_committed_throughput_when_planned_then_a_31_day_month_is_charged_at_the_no_commitment_rate():
@@ -120,7 +133,12 @@ def test_given_a_six_month_commitment_of_two_units_when_planned_then_the_month_c
     # Given
     def committed(d):
         d["policy"]["allow_commitment"] = True
-        d["throughputs"]["steady"] = {"model": "amazon.nova-lite-v1:0:300k", "model_units": 2, "commitment": "six_months"}
+        d["throughputs"]["steady"] = {
+            "model": "amazon.nova-lite-v1:0:300k",
+            "model_units": 2,
+            "commitment": "six_months",
+        }
+
     # When
     steady = by_key(plan_of(tmp_path, committed)["servings"], "path")["throughputs.steady"]
     # Then
@@ -159,7 +177,10 @@ def test_given_a_budget_above_the_worst_case_then_no_problem_and_the_footer_show
     # Then
     assert budget_problems(plan, plan["source"]) == []
     share = round(plan["worst_case_month_usd"] / 1500 * 100)
-    assert f"Worst case this month: ${plan['worst_case_month_usd']:,.2f}~ of the $1,500.00 budget ({share} %)" in render(plan)
+    assert (
+        f"Worst case this month: ${plan['worst_case_month_usd']:,.2f}~ of the $1,500.00 budget ({share} %)"
+        in render(plan)
+    )
 
 
 def test_given_no_budget_then_the_footer_says_so_and_nothing_is_refused(tmp_path):
@@ -181,7 +202,8 @@ def test_given_a_worst_case_over_the_budget_then_one_problem_names_the_total_the
     assert (problem.source, problem.path) == (plan["source"], "policy.monthly_budget_usd")
     assert re.fullmatch(
         re.escape(f"the worst case this month is ${plan['worst_case_month_usd']:,.2f}, over the $100.00 budget; ")
-        + re.escape("largest: throughputs.micro-eval $96.00, jobs.support-bot.serve $48.00, ") + r"jobs\.[a-z-]+ storage \$1\.95; "
+        + re.escape("largest: throughputs.micro-eval $96.00, jobs.support-bot.serve $48.00, ")
+        + r"jobs\.[a-z-]+ storage \$1\.95; "
         + re.escape("lower hours or model_units, remove entries, or raise monthly_budget_usd"),
         problem.message,
     )
@@ -204,8 +226,14 @@ def test_given_models_without_a_training_price_then_their_training_is_listed_not
     # When
     plan = example("dev")
     # Then
-    assert "jobs.docs-refresh training: the catalog has no training_per_1k_tokens price for amazon.titan-text-express-v1:0:8k" in plan["unpriced"]
-    assert "jobs.math-grader training: the catalog has no training_per_1k_tokens price for amazon.nova-2-lite-v1:0:256k" in plan["unpriced"]
+    assert (
+        "jobs.docs-refresh training: the catalog has no training_per_1k_tokens price for "
+        "amazon.titan-text-express-v1:0:8k"
+    ) in plan["unpriced"]
+    assert (
+        "jobs.math-grader training: the catalog has no training_per_1k_tokens price for amazon.nova-2-lite-v1:0:256k"
+        in plan["unpriced"]
+    )
     assert by_key(plan["jobs"])["docs-refresh"]["estimated_training_usd"] is None
     assert not any(i["item"].endswith("training") and "support-bot" not in i["item"] for i in plan["worst_case_items"])
     text = render(plan)
@@ -217,7 +245,9 @@ def test_given_data_in_s3_or_a_teacher_then_what_only_the_job_knows_is_listed_no
     unpriced = example("prod")["unpriced"]
     # Then
     assert "jobs.docs-refresh training: its data is in S3, so its tokens are known only when the job runs" in unpriced
-    assert any(u.startswith("jobs.support-distilled teacher: amazon.nova-premier-v1:0 writes the responses") for u in unpriced)
+    assert any(
+        u.startswith("jobs.support-distilled teacher: amazon.nova-premier-v1:0 writes the responses") for u in unpriced
+    )
 
 
 def test_given_a_model_without_a_throughput_price_then_that_serving_is_listed_not_counted(tmp_path):
@@ -252,7 +282,9 @@ def test_given_a_config_over_budget_when_tailor_plan_then_tables_print_and_it_ex
     out, err = capsys.readouterr()
     assert code == 1
     assert "Plan for dev" in out and "throughputs.micro-eval" in out and "OVER BUDGET" in out
-    assert err.count("\n") == 1 and err.startswith("config/dev.yaml: policy.monthly_budget_usd: the worst case this month is $151.80")
+    assert err.count("\n") == 1 and err.startswith(
+        "config/dev.yaml: policy.monthly_budget_usd: the worst case this month is $151.80"
+    )
 
 
 def test_given_a_config_within_budget_when_tailor_plan_then_it_exits_0(tmp_path, capsys):
@@ -272,42 +304,63 @@ def test_given_synth_plan_files_over_budget_when_tailor_plan_from_dir_then_it_ex
     assert code == 1 and "policy.monthly_budget_usd: the worst case this month" in capsys.readouterr().err
 
 
-def test_given_a_plan_file_from_before_cost_figures_when_tailor_plan_from_dir_then_it_asks_for_a_new_synth(tmp_path, capsys):
+def test_given_a_plan_file_from_before_cost_figures_when_tailor_plan_from_dir_then_it_asks_for_a_new_synth(
+    tmp_path, capsys
+):
     # Given
     (tmp_path / "plan-dev.json").write_text(json.dumps({"environment": "dev", "jobs": []}))
     # When
     code = main(["plan", "--from-dir", str(tmp_path)])
     # Then
     err = capsys.readouterr().err
-    assert code == 2 and "plan-dev.json in" in err and "no cost figures (written by an older Tailor); run `make synth` again" in err
+    assert (
+        code == 2
+        and "plan-dev.json in" in err
+        and "no cost figures (written by an older Tailor); run `make synth` again" in err
+    )
 
 
 def test_given_a_budget_and_a_throughput_the_catalog_cannot_price_then_the_budget_check_refuses(monkeypatch):
     from dataclasses import replace
 
     from tailor.config.environment import load_environment
-    from tailor.plan.build import build_plan
     from tailor.jobs.preflight import check_datasets
+    from tailor.plan.build import build_plan
     from tests.conftest import ROOT
     from tests.unit.test_config import CATALOG
 
     # Given dev, with the PT price of its served model removed from the catalog
     env = load_environment(ROOT / "config" / "dev.yaml", CATALOG, base_dir=ROOT)
     serve = env.jobs["support-bot"].serve
-    unpriced_model = replace(serve.base_model, prices={k: v for k, v in serve.base_model.prices.items() if k != "provisioned_per_mu_hour"})
-    env = replace(env, jobs={**env.jobs, "support-bot": replace(env.jobs["support-bot"], serve=replace(serve, base_model=unpriced_model))})
+    unpriced_model = replace(
+        serve.base_model, prices={k: v for k, v in serve.base_model.prices.items() if k != "provisioned_per_mu_hour"}
+    )
+    env = replace(
+        env,
+        jobs={
+            **env.jobs,
+            "support-bot": replace(env.jobs["support-bot"], serve=replace(serve, base_model=unpriced_model)),
+        },
+    )
     # When
     plan = build_plan(env, check_datasets(env))
     # Then the budget is not silently passed: the entry that cannot be priced is named
     (problem,) = budget_problems(plan, plan["source"])
     assert problem.path == "jobs.support-bot.serve"
-    assert "cannot be priced: the catalog has no provisioned_per_mu_hour for amazon.nova-micro-v1:0:128k" in problem.message
+    assert (
+        "cannot be priced: the catalog has no provisioned_per_mu_hour for amazon.nova-micro-v1:0:128k"
+        in problem.message
+    )
 
 
 def test_given_a_job_served_by_its_serve_block_and_a_throughputs_entry_then_the_plan_warns_of_two_bills(tmp_path):
     # Given
-    plan = plan_of(tmp_path, lambda d: d.setdefault("throughputs", {}).update({"bot-eval": {"model": "support-bot", "hours": 1}}))
+    plan = plan_of(
+        tmp_path, lambda d: d.setdefault("throughputs", {}).update({"bot-eval": {"model": "support-bot", "hours": 1}})
+    )
     # Then
     [bot] = [j for j in plan["jobs"] if j["key"] == "support-bot"]
-    assert "served twice: jobs.support-bot.serve and throughputs.bot-eval each buy their own throughput" in bot["warnings"]
+    assert (
+        "served twice: jobs.support-bot.serve and throughputs.bot-eval each buy their own throughput" in bot["warnings"]
+    )
     assert "support-bot: served twice" in render(plan)
