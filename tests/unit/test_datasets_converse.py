@@ -218,7 +218,8 @@ def test_images_accepted_when_allowed_and_add_tokens():
         (
             image(uri="https://x/y.png"),
             "user",
-            'messages[0].content[0].image.source.s3Location.uri is "https://x/y.png"; expected an S3 URI like "s3://bucket/key"',
+            'messages[0].content[0].image.source.s3Location.uri is "https://x/y.png"; '
+            'expected an S3 URI like "s3://bucket/key"',
         ),
         (image(uri="s3://data"), "user", 'uri is "s3://data"; expected an S3 URI'),
         (
