@@ -21,7 +21,7 @@ from cdk_constructs.dead_letter_queue import DeadLetterQueue
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
-from tailor.config.serving import Policy
+from tailor.config.policy import Policy
 from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from functions.wiring import from_environment, sweep_policy
 from tailor import aws
-from tailor.serving import lifecycle, reconciler
+from tailor.serving import reconciler, teardown
 from tailor.serving.schedules import TEARDOWN
 
 logging.getLogger().setLevel(logging.INFO)
@@ -25,10 +25,10 @@ def handler(event, context):
                 f"teardown event for environment {event.get('environment')!r} reached {wiring.environment}"
             )
         reason = f"expired at {event.get('expiresAt')} (schedule)"
-        outcome = lifecycle.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=reason)
+        outcome = teardown.teardown(aws.Clients(), wiring, event["arn"], now=now, reason=reason)
         wait = (outcome.due - now).total_seconds() if outcome.action == "not-due" and outcome.due else None
         if wait is not None and 0 < wait <= MAX_WAIT_S:  # the schedule fires a minute early on purpose
             time.sleep(wait)
-            outcome = lifecycle.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(UTC), reason=reason)
+            outcome = teardown.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(UTC), reason=reason)
         return {**outcome.__dict__, "due": outcome.due.isoformat() if outcome.due else None}
     return reconciler.sweep(aws.Clients(), wiring, sweep_policy(), now=now).as_dict()

@@ -23,7 +23,9 @@ from cdk_constructs.serving_provider import ServingProvider
 from stacks.data_stack import SharedData
 from stacks.guard_stack import GuardOutputs
 from tailor import naming
-from tailor.config.environment import DataSource, Environment, Job
+from tailor.config.environment import Environment
+from tailor.config.job import Job
+from tailor.config.sources import DataSource
 from tailor.jobs.request import Deployment, build_request
 from tailor.jobs.resource import DatasetCheck, DatasetCopy, Spec
 from tailor.serving.resource import spec_for

@@ -12,7 +12,8 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
-from tailor.config.catalog import CUSTOMIZATION_TYPES, DEFAULT_CATALOG, load_catalog
+from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
+from tailor.config.models import CUSTOMIZATION_TYPES
 from tailor.errors import UserError
 
 ROOT = Path.cwd()

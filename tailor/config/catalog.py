@@ -6,25 +6,26 @@ its path and what is allowed, and nothing downstream ever sees a half-valid entr
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from tailor.config import schema
+from tailor.config.models import (
+    CUSTOMIZATION_TYPES,
+    Catalog,
+    Customization,
+    Hyperparameter,
+    InferenceProfile,
+    Model,
+    Price,
+    Teacher,
+)
 from tailor.config.yamlio import load_yaml
 from tailor.datasets.rules import FORMATS, DatasetRules
 from tailor.errors import Problems, show
 
-CUSTOMIZATION_TYPES = ("fine_tuning", "continued_pre_training", "distillation", "reinforcement_fine_tuning")
-API_CUSTOMIZATION_TYPE = {
-    "fine_tuning": "FINE_TUNING",
-    "continued_pre_training": "CONTINUED_PRE_TRAINING",
-    "distillation": "DISTILLATION",
-    "reinforcement_fine_tuning": "REINFORCEMENT_FINE_TUNING",
-}
 HYPERPARAMETER_STYLES = ("string_map", "rft_typed")
 HYPERPARAMETER_TYPES = ("int", "float", "enum")
 INVOCATIONS = ("on_demand", "inference_profile")
@@ -43,102 +44,6 @@ _DATASET_COMMON = (
     "image_formats",
 )
 _DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")
-
-
-@dataclass(frozen=True)
-class Hyperparameter:
-    name: str
-    type: str
-    minimum: float | None = None
-    maximum: float | None = None
-    default: Any = None
-    choices: tuple[str, ...] = ()
-
-    def allowed_text(self) -> str:
-        if self.type == "enum":
-            return "one of " + ", ".join(self.choices)
-        kind = "a whole number" if self.type == "int" else "a number"
-        return f"{kind} from {_num(self.minimum)} to {_num(self.maximum)}"
-
-    def check(self, value: Any) -> str | None:
-        """None when `value` is acceptable, else what is wrong, naming what is allowed."""
-        if self.type == "enum":
-            ok = isinstance(value, str) and value in self.choices
-        elif (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or self.type == "int"
-            and not (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
-        ):
-            ok = False
-        else:
-            ok = math.isfinite(value) and self.minimum <= value <= self.maximum  # type: ignore[operator]
-        return None if ok else f"is {show(value)}; allowed: {self.allowed_text()}"
-
-    def normalise(self, value: Any) -> Any:
-        return int(value) if self.type == "int" else (float(value) if self.type == "float" else value)
-
-
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    unit: str
-    source: str
-    as_of: str
-    confirmed: bool
-
-
-@dataclass(frozen=True)
-class Customization:
-    type: str
-    regions: tuple[str, ...]
-    hyperparameter_style: str
-    hyperparameters: Mapping[str, Hyperparameter]
-    training_rules: DatasetRules
-    validation_rules: DatasetRules | None  # None: the model takes no validation set
-
-    @property
-    def api_type(self) -> str:
-        return API_CUSTOMIZATION_TYPE[self.type]
-
-
-@dataclass(frozen=True)
-class Model:
-    model_id: str
-    name: str
-    provider: str
-    foundation_model_id: str
-    status: str
-    on_demand_regions: tuple[str, ...]
-    provisioned_throughput: bool
-    prices: Mapping[str, Price]
-    customizations: Mapping[str, Customization]
-
-
-@dataclass(frozen=True)
-class InferenceProfile:
-    profile_id: str
-    regions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Teacher:
-    model_id: str
-    students: tuple[str, ...]
-    regions: tuple[str, ...]
-    invocation: tuple[str, ...]
-    inference_profiles: Mapping[str, InferenceProfile]
-
-
-@dataclass(frozen=True)
-class Catalog:
-    source: str
-    models: Mapping[str, Model]
-    teachers: Mapping[str, Teacher]
-    regions: tuple[str, ...] = field(default=())
-
-    def teachers_for(self, student: str, region: str) -> tuple[str, ...]:
-        return tuple(t.model_id for t in self.teachers.values() if student in t.students and region in t.regions)
 
 
 def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
@@ -383,12 +288,6 @@ def _parse_teacher(
     if len(problems) > before:
         return None
     return Teacher(teacher_id, students, regions, invocation, MappingProxyType(profiles))
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:g}"
 
 
 def _display(path: Path) -> str:

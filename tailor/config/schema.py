@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from tailor.errors import Problems, show
@@ -141,3 +142,55 @@ def _range_text(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None:
         return f"at least {minimum}"
     return f"at most {maximum}"
+
+
+TAG_TEXT = r"[a-zA-Z0-9\s._:/=+@-]*"
+
+
+def tags(problems: Problems, path: str, raw: Any) -> Mapping[str, str]:
+    if raw is None:
+        return MappingProxyType({})
+    if not isinstance(raw, dict):
+        problems.add(path, f"must be a mapping of tag key to value, got {type(raw).__name__}")
+        return MappingProxyType({})
+    out = {}
+    for key, value in raw.items():
+        if (
+            not isinstance(key, str)
+            or not 1 <= len(key) <= 128
+            or not re.fullmatch(TAG_TEXT, key)
+            or key.startswith("aws:")
+        ):
+            problems.add(
+                f"{path}.{key}",
+                (
+                    "tag keys are 1-128 characters of letters, digits, spaces and . _ : / = + @ - "
+                    "and may not start with aws:"
+                ),
+            )
+        elif (
+            not isinstance(value, (str, int, float))
+            or isinstance(value, bool)
+            or len(str(value)) > 256
+            or not re.fullmatch(TAG_TEXT, str(value))
+        ):
+            problems.add(
+                f"{path}.{key}",
+                (
+                    f"value {show(value)}: tag values are up to 256 characters of letters, digits, "
+                    "spaces and . _ : / = + @ -"
+                ),
+            )
+        else:
+            out[key] = str(value)
+    if len(out) > 40:
+        problems.add(path, f"has {len(out)} tags; at most 40 here (Tailor adds its own and Bedrock allows 200)")
+    return MappingProxyType(out)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tailor import naming
-from tailor.config.environment import Environment, Job
+from tailor.config.environment import Environment
+from tailor.config.job import Job
 
 MANAGED_BY = "tailor"
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tailor.config.catalog import Model
-from tailor.config.environment import Environment, Job
+from tailor.config.environment import Environment
+from tailor.config.job import Job
+from tailor.config.models import Model
 from tailor.config.serving import Serving
 from tailor.errors import Problem
 from tailor.jobs.preflight import DatasetStats

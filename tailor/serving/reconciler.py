@@ -18,9 +18,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import naming, records
-from tailor.serving.lifecycle import Outcome, teardown
 from tailor.serving.model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Served, expiry, format_time, list_all
 from tailor.serving.schedules import Wiring
+from tailor.serving.teardown import Outcome, teardown
 
 log = logging.getLogger(__name__)
 METRIC_NAMESPACE = "Tailor"

@@ -18,9 +18,10 @@ from botocore.exceptions import ClientError
 
 from tailor import naming, records
 from tailor.jobs import record as job_record
-from tailor.serving.lifecycle import ServingError, ensure, set_expiry, teardown
+from tailor.serving.lifecycle import ServingError, ensure, set_expiry
 from tailor.serving.model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
 from tailor.serving.schedules import Wiring, remove_teardown
+from tailor.serving.teardown import teardown
 
 log = logging.getLogger(__name__)
 SPEC_VERSION = 1

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tailor import naming, records
-from tailor.serving import lifecycle as serving
 from tailor.serving import reconciler
 from tailor.serving import resource as serving_resource
+from tailor.serving import teardown as serving
+from tailor.serving.lifecycle import ServingError
 from tailor.serving.model import TAG_EXPIRES_AT, format_time
 from tests.handlers.helpers import environment
 
@@ -106,7 +107,7 @@ def test_given_a_same_named_pt_not_ours_then_create_refuses_with_one_line(client
         modelUnits=1, provisionedModelName=spec.name, modelId=model, clientRequestToken="someone-else"
     )
     with pytest.raises(
-        serving.ServingError,
+        ServingError,
         match=(
             r"^dev/micro-eval: a Provisioned Throughput named tailor-dev-micro-eval-\w+ "
             r"exists but Tailor did not create it"
@@ -502,7 +503,7 @@ def test_a_pt_that_fails_to_start_fails_the_deploy_with_bedrocks_reason(clients,
         created["Data"]["Arn"], "Failed", "Insufficient model units for no-commitment throughput"
     )
     with pytest.raises(
-        serving.ServingError,
+        ServingError,
         match=(
             r"^micro-eval: .* failed to start: Insufficient model units for no-commitment "
             r"throughput; CloudFormation rolls back"

@@ -1,0 +1,286 @@
+"""One job of an environment's config: checked against the catalog, then named from its effective settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tailor import naming
+from tailor.config import schema
+from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Customization, Model
+from tailor.config.policy import Policy
+from tailor.config.serving import Serving, named, parse_serve
+from tailor.config.sources import (
+    DataSource,
+    InvocationLogs,
+    Vpc,
+    parse_data,
+    parse_invocation_logs,
+    parse_validation,
+    parse_vpc,
+)
+from tailor.errors import Problems, show
+
+LAMBDA_ARN = r"arn:aws(-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?"
+
+
+JOB_KEYS = (
+    "type",
+    "base_model",
+    "training_data",
+    "validation_data",
+    "hyperparameters",
+    "revision",
+    "teacher_model",
+    "teacher_max_response_length",
+    "invocation_logs",
+    "grader",
+    "vpc",
+    "tags",
+    "retain_custom_model",
+    "description",
+    "serve",
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    key: str
+    type: str
+    model: Model
+    customization: Customization
+    training: DataSource | None
+    validation: tuple[DataSource, ...]
+    hyperparameters: Mapping[str, Any]  # user values merged over catalog defaults
+    user_hyperparameters: frozenset[str]
+    revision: int
+    teacher_model: str | None
+    teacher_profile: str | None  # inference-profile id when the teacher is reached through one
+    teacher_profile_regions: tuple[str, ...]  # Regions that profile routes to (IAM needs each)
+    teacher_max_response_length: int | None
+    invocation_logs: InvocationLogs | None
+    grader_lambda_arn: str | None
+    vpc: Vpc | None
+    tags: Mapping[str, str]
+    retain_custom_model: bool
+    description: str | None
+    serve: Serving | None = None
+    settings_digest: str = ""
+    name: str = ""
+
+    @property
+    def base_model(self) -> str:
+        return self.model.model_id
+
+
+def parse_job(
+    problems: Problems,
+    path: str,
+    key: Any,
+    raw: Any,
+    catalog: Catalog,
+    region: str | None,
+    default_vpc: Vpc | None,
+    retain_models: bool,
+    encrypt: bool,
+    base_dir: Path,
+    policy: Policy,
+) -> Job | None:
+    before = len(problems)
+    if not isinstance(key, str) or not re.fullmatch(naming.KEY_PATTERN, key) or len(key) > naming.MAX_JOB_KEY_LEN:
+        problems.add(
+            path,
+            (
+                f"job key {show(key)} is not allowed; use {naming.KEY_PATTERN_TEXT}, at most "
+                f"{naming.MAX_JOB_KEY_LEN} characters"
+            ),
+        )
+        return None
+    job = schema.mapping(problems, path, raw, required=("type", "base_model"), optional=JOB_KEYS[2:])
+    ctype = schema.string(problems, f"{path}.type", job.get("type"), choices=CUSTOMIZATION_TYPES)
+    base = schema.string(problems, f"{path}.base_model", job.get("base_model"))
+    model = catalog.models.get(base) if base else None
+    if base and model is None:
+        problems.add(
+            f"{path}.base_model",
+            f"{show(base)} is not in the catalog ({catalog.source}); known models: {', '.join(sorted(catalog.models))}",
+        )
+    customization = None
+    if model is not None and ctype is not None:
+        customization = model.customizations.get(ctype)
+        if customization is None:
+            problems.add(
+                f"{path}.type",
+                (
+                    f"{model.model_id} does not support {ctype}; it supports: "
+                    f"{', '.join(model.customizations) or '(nothing)'}"
+                ),
+            )
+        elif region and region not in customization.regions:
+            problems.add(
+                f"{path}.type",
+                f"{model.model_id} supports {ctype} only in {', '.join(customization.regions)}, not in {region}",
+            )
+    if customization is None or region is None:
+        return None
+    hyperparameters, user_keys = _hyperparameters(
+        problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization
+    )
+    training = parse_data(problems, f"{path}.training_data", job.get("training_data"), base_dir)
+    validation = parse_validation(
+        problems, f"{path}.validation_data", job.get("validation_data"), customization, base_dir
+    )
+    logs = parse_invocation_logs(problems, f"{path}.invocation_logs", job.get("invocation_logs"))
+    if logs is not None and ctype not in ("distillation", "reinforcement_fine_tuning"):
+        problems.add(f"{path}.invocation_logs", f"is only for distillation and reinforcement_fine_tuning, not {ctype}")
+    if job.get("training_data") is None and logs is None:
+        needs = (
+            "training_data or invocation_logs"
+            if ctype in ("distillation", "reinforcement_fine_tuning")
+            else "training_data"
+        )
+        problems.add(path, f"needs {needs}")
+    elif training is not None and logs is not None:
+        problems.add(path, "set either training_data or invocation_logs, not both")
+    teacher, profile, profile_regions, max_len = _teacher(problems, path, job, ctype, model, catalog, region)
+    grader = _grader(problems, f"{path}.grader", job.get("grader"))
+    if ctype == "reinforcement_fine_tuning" and job.get("grader") is None:
+        problems.add(
+            f"{path}.grader",
+            "reinforcement_fine_tuning needs a grader: {lambda_arn: arn:aws:lambda:<region>:<account>:function:<name>}",
+        )
+    elif ctype != "reinforcement_fine_tuning" and job.get("grader") is not None:
+        problems.add(f"{path}.grader", f"is only for reinforcement_fine_tuning, not {ctype}")
+    revision = schema.integer(problems, f"{path}.revision", job.get("revision", 0), minimum=0) or 0
+    vpc = parse_vpc(problems, f"{path}.vpc", job.get("vpc")) if "vpc" in job else default_vpc
+    tags = schema.tags(problems, f"{path}.tags", job.get("tags"))
+    retain = schema.boolean(problems, f"{path}.retain_custom_model", job.get("retain_custom_model"), retain_models)
+    description = schema.string(problems, f"{path}.description", job.get("description"), max_len=200)
+    serve = (
+        parse_serve(problems, f"{path}.serve", job["serve"], job_key=key, job_model=model, region=region, policy=policy)
+        if job.get("serve") is not None
+        else None
+    )
+    if len(problems) > before:
+        return None
+    return Job(
+        key,
+        ctype,
+        model,
+        customization,
+        training,
+        validation,
+        MappingProxyType(hyperparameters),
+        frozenset(user_keys),  # type: ignore[arg-type]
+        revision,
+        teacher,
+        profile,
+        profile_regions,
+        max_len,
+        logs,
+        grader,
+        vpc,
+        tags,
+        retain,
+        description,
+        serve,
+    )
+
+
+def name_job(job: Job, environment: str, encrypt: bool) -> Job:
+    digest = naming.settings_hash(effective_settings(job, environment, encrypt))
+    name = naming.job_name(environment, job.key, digest)
+    serve = named(job.serve, environment, name) if job.serve else None
+    return replace(job, settings_digest=digest, name=name, serve=serve)
+
+
+def effective_settings(job: Job, environment: str, encrypt: bool) -> dict:
+    """Everything that changes what a job trains; a change here is a new job (tags and description are not)."""
+    return {
+        "environment": environment,
+        "key": job.key,
+        "type": job.type,
+        "base_model": job.base_model,
+        "training": job.training.identity if job.training else None,
+        "validation": [v.identity for v in job.validation],
+        "hyperparameters": dict(sorted(job.hyperparameters.items())),
+        "teacher": [job.teacher_model, job.teacher_profile, job.teacher_max_response_length],
+        "invocation_logs": None
+        if job.invocation_logs is None
+        else [
+            job.invocation_logs.s3_uri,
+            job.invocation_logs.use_prompt_response,
+            schema.plain(job.invocation_logs.request_metadata_filters),
+        ],
+        "grader": job.grader_lambda_arn,
+        "vpc": None if job.vpc is None else [list(job.vpc.subnet_ids), list(job.vpc.security_group_ids)],
+        "encrypted": encrypt,
+        "revision": job.revision,
+    }
+
+
+def _hyperparameters(problems: Problems, path: str, raw: Any, customization: Customization) -> tuple[dict, set]:
+    raw = schema.mapping(problems, path, raw, optional=tuple(customization.hyperparameters))
+    values = {name: spec.default for name, spec in customization.hyperparameters.items() if spec.default is not None}
+    user = set()
+    for name, value in raw.items():
+        spec = customization.hyperparameters.get(name)
+        if spec is None:
+            continue  # reported as an unknown key by schema.mapping, with the allowed names
+        message = spec.check(value)
+        if message:
+            problems.add(f"{path}.{name}", message)
+            continue
+        values[name] = spec.normalise(value)
+        user.add(name)
+    return values, user
+
+
+def _teacher(
+    problems: Problems, path: str, job: dict, ctype: str, model: Model, catalog: Catalog, region: str
+) -> tuple[str | None, str | None, tuple[str, ...], int | None]:
+    teacher_id = schema.string(problems, f"{path}.teacher_model", job.get("teacher_model"))
+    max_len = schema.integer(
+        problems, f"{path}.teacher_max_response_length", job.get("teacher_max_response_length"), minimum=1
+    )
+    if ctype != "distillation":
+        for key in ("teacher_model", "teacher_max_response_length"):
+            if job.get(key) is not None:
+                problems.add(f"{path}.{key}", f"is only for distillation, not {ctype}")
+        return None, None, (), None
+    allowed = catalog.teachers_for(model.model_id, region)
+    if teacher_id is None:
+        problems.add(
+            f"{path}.teacher_model",
+            f"distillation needs a teacher; allowed for {model.model_id} in {region}: {', '.join(allowed) or '(none)'}",
+        )
+        return None, None, (), None
+    teacher = catalog.teachers.get(teacher_id)
+    if teacher is None or teacher_id not in allowed:
+        problems.add(
+            f"{path}.teacher_model",
+            f"{show(teacher_id)} cannot teach {model.model_id} in {region}; allowed: {', '.join(allowed) or '(none)'}",
+        )
+        return None, None, (), None
+    profile = teacher.inference_profiles.get(region)
+    use_profile = "on_demand" not in teacher.invocation
+    if use_profile and profile is not None:
+        return teacher_id, profile.profile_id, profile.regions, max_len
+    return teacher_id, None, (), max_len
+
+
+def _grader(problems: Problems, path: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    raw = schema.mapping(problems, path, raw, required=("lambda_arn",))
+    return schema.string(
+        problems,
+        f"{path}.lambda_arn",
+        raw.get("lambda_arn"),
+        pattern=LAMBDA_ARN,
+        allowed_text="a Lambda function ARN such as arn:aws:lambda:us-east-1:111122223333:function:grader",
+    )

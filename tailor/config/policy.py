@@ -1,0 +1,85 @@
+"""An environment's cleanup and cost policy: how long serving may live and what the reconciler may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tailor.config import schema
+from tailor.errors import Problems
+
+MIN_HOURS = 0.25  # EventBridge Scheduler fires to the minute; a shorter life is an error, not a test
+
+
+UNMANAGED_ACTIONS = ("report", "delete")
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_throughput_hours: float = 8
+    default_throughput_hours: float = 2
+    allow_commitment: bool = False
+    unmanaged_throughput: str = "report"
+    warn_before_minutes: int = 30
+    monthly_budget_usd: float | None = None
+    deny_create_over_budget: bool = False
+    dry_run: bool = False
+
+
+def parse_policy(problems: Problems, raw: Any) -> Policy:
+    path = "policy"
+    raw = schema.mapping(
+        problems,
+        path,
+        raw,
+        optional=(
+            "max_throughput_hours",
+            "default_throughput_hours",
+            "allow_commitment",
+            "unmanaged_throughput",
+            "warn_before_minutes",
+            "monthly_budget_usd",
+            "deny_create_over_budget",
+            "dry_run",
+        ),
+    )
+    defaults = Policy()
+    maximum = schema.number(
+        problems, f"{path}.max_throughput_hours", raw.get("max_throughput_hours"), minimum=MIN_HOURS, maximum=24 * 31
+    )
+    maximum = defaults.max_throughput_hours if maximum is None else maximum
+    default = schema.number(
+        problems, f"{path}.default_throughput_hours", raw.get("default_throughput_hours"), minimum=MIN_HOURS
+    )
+    if default is None:
+        default = min(defaults.default_throughput_hours, maximum)
+    elif default > maximum:
+        problems.add(
+            f"{path}.default_throughput_hours", f"is {default}; it cannot exceed max_throughput_hours ({maximum})"
+        )
+    budget = schema.number(problems, f"{path}.monthly_budget_usd", raw.get("monthly_budget_usd"), minimum=1)
+    deny = schema.boolean(problems, f"{path}.deny_create_over_budget", raw.get("deny_create_over_budget"), False)
+    if deny and budget is None:
+        problems.add(
+            f"{path}.deny_create_over_budget",
+            "needs monthly_budget_usd: the deny policy is attached when that budget is spent",
+        )
+    return Policy(
+        max_throughput_hours=maximum,
+        default_throughput_hours=default,
+        allow_commitment=schema.boolean(problems, f"{path}.allow_commitment", raw.get("allow_commitment"), False),
+        unmanaged_throughput=schema.string(
+            problems,
+            f"{path}.unmanaged_throughput",
+            raw.get("unmanaged_throughput", "report"),
+            choices=UNMANAGED_ACTIONS,
+        )
+        or "report",
+        warn_before_minutes=schema.integer(
+            problems, f"{path}.warn_before_minutes", raw.get("warn_before_minutes", 30), minimum=0, maximum=24 * 60
+        )
+        or 0,
+        monthly_budget_usd=budget,
+        deny_create_over_budget=deny,
+        dry_run=schema.boolean(problems, f"{path}.dry_run", raw.get("dry_run"), False),
+    )
