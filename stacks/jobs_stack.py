@@ -27,7 +27,7 @@ from tailor.config.environment import Environment
 from tailor.config.job import Job
 from tailor.config.sources import DataSource
 from tailor.jobs.request import Deployment, build_request
-from tailor.jobs.resource import DatasetCheck, DatasetCopy, Spec
+from tailor.jobs.spec import DatasetCheck, DatasetCopy, Spec
 from tailor.serving.resource import spec_for
 
 

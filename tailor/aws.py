@@ -7,7 +7,10 @@ Standard mode retries throttling and 5xx with capped exponential backoff. Worst 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
 CONNECT_TIMEOUT_S = 5
@@ -54,3 +57,13 @@ class Clients:
     @property
     def cloudwatch(self) -> Any:
         return client("cloudwatch")
+
+
+def error_code(exc: ClientError) -> str:
+    """The service's error code ("ThrottlingException", "404", ...), "Unknown" when the response has none."""
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def error_message(exc: ClientError) -> str:
+    """The service's message on one line, at most 500 characters: it is shown to people and to CloudFormation."""
+    return " ".join(str(exc.response.get("Error", {}).get("Message", "")).split())[:500]

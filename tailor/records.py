@@ -10,12 +10,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tailor import aws
+
 
 def get(ssm: Any, name: str) -> dict[str, Any] | None:
     try:
         value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ParameterNotFound":
+        if aws.error_code(exc) == "ParameterNotFound":
             return None
         raise
     return _decode(value)
@@ -33,7 +35,7 @@ def delete(ssm: Any, name: str) -> None:
     try:
         ssm.delete_parameter(Name=name)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ParameterNotFound":
+        if aws.error_code(exc) != "ParameterNotFound":
             raise
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming, records
+from tailor import aws, naming, records
 from tailor.jobs import record as job_record
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, no
     try:
         job = clients.bedrock.get_model_customization_job(jobIdentifier=record["jobArn"])
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws.error_code(exc) == "ResourceNotFoundException":
             log.warning("recorded job %s no longer exists", record["jobArn"])
             return Outcome(key, "missing")
         raise

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming, records
+from tailor import aws, naming, records
 from tailor.jobs import record as job_record
 from tailor.serving.lifecycle import ServingError, ensure
 from tailor.serving.schedules import Wiring
@@ -45,11 +45,7 @@ def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
             started.append(serving["key"])
         except (ServingError, ClientError) as exc:
             # One entry Bedrock refuses (quota, the budget's deny policy) must not hold back the others.
-            reason = (
-                str(exc)
-                if isinstance(exc, ServingError)
-                else f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"
-            )
+            reason = str(exc) if isinstance(exc, ServingError) else f"{aws.error_code(exc)}: {aws.error_message(exc)}"
             log.error("cannot serve %s: %s", serving.get("key"), reason)
             clients.sns.publish(
                 TopicArn=wiring.topic_arn,

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming
+from tailor import aws, naming
 
 TAG_MANAGED_BY = "managed-by"
 TAG_ENVIRONMENT = "environment"
@@ -93,7 +93,7 @@ class Served:
 
 
 def _not_found(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ResourceNotFoundException"
+    return aws.error_code(exc) == "ResourceNotFoundException"
 
 
 def tags_of(bedrock: Any, arn: str) -> dict[str, str]:

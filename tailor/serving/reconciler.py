@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming, records
+from tailor import aws, naming, records
 from tailor.serving.model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Served, expiry, format_time, list_all
 from tailor.serving.schedules import Wiring
 from tailor.serving.teardown import Outcome, teardown
@@ -85,7 +85,7 @@ def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -
             # One resource Bedrock keeps refusing (a deny, a stuck delete) must not end the pass for every resource
             # listed after it, nor keep ManagedPastExpiry unpublished: carry on, then fail the invocation below.
             log.error("sweep could not handle %s: %s", served.arn, exc)
-            failed.append(f"{served.arn} ({exc.response['Error']['Code']})")
+            failed.append(f"{served.arn} ({aws.error_code(exc)})")
     _report_unmanaged(clients, wiring, policy, report)
     _publish(clients, wiring, report)
     log.info("sweep %s", json.dumps(report.as_dict(), default=str))

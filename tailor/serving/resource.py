@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming, records
+from tailor import aws, naming, records
 from tailor.jobs import record as job_record
 from tailor.serving.lifecycle import ServingError, ensure, set_expiry
 from tailor.serving.model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
@@ -230,10 +230,9 @@ def _repoint(clients: Any, record: dict[str, Any], spec: ServingSpec, now: datet
                 customModelDeploymentIdentifier=record["arn"], modelArn=model_arn
             )
     except ClientError as exc:
-        error = exc.response["Error"]
         raise ServingError(
-            f"cannot switch {record['arn']} to {model_arn}: {error['Code']}: "
-            f"{error.get('Message', '')}; deploy again once it is InService"
+            f"cannot switch {record['arn']} to {model_arn}: {aws.error_code(exc)}: "
+            f"{aws.error_message(exc)}; deploy again once it is InService"
         ) from None
     return {**record, "modelArn": model_arn}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming
+from tailor import aws, naming
 from tailor.serving.model import format_time
 
 # Scheduler retries a failed delivery with backoff for up to MAX_EVENT_AGE, then hands the event to the
@@ -71,7 +71,7 @@ def schedule_teardown(scheduler: Any, wiring: Wiring, arn: str, expires_at: date
             },
         )
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConflictException":  # already there: a re-delivered request
+        if aws.error_code(exc) != "ConflictException":  # already there: a re-delivered request
             raise
     return name
 
@@ -84,6 +84,6 @@ def remove_teardown(scheduler: Any, group: str, arn: str, expires_at: str | None
         scheduler.delete_schedule(Name=naming.teardown_schedule_name(arn, expires_at), GroupName=group)
         return True
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+        if aws.error_code(exc) == "ResourceNotFoundException":
             return False
         raise

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import naming, records
+from tailor import aws, naming, records
 from tailor.serving.model import PROVISIONED, TAG_EXPIRES_AT, TAG_SERVING_KEY, Served, describe, format_time, mode_of
 from tailor.serving.notices import kind, notify
 from tailor.serving.schedules import Wiring, remove_teardown
@@ -74,12 +74,12 @@ def teardown(
         else:
             clients.bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
     except ClientError as exc:
-        code = exc.response["Error"]["Code"]
+        code = aws.error_code(exc)
         if code == "ResourceNotFoundException":
             _mark_deleted(clients, wiring, arn, now, f"already gone ({reason})", announce=False)
             return Outcome(arn, "gone")
         if code == "ConflictException":
-            return Outcome(arn, "deferred", exc.response["Error"].get("Message", code))
+            return Outcome(arn, "deferred", aws.error_message(exc) or code)
         raise
     remove_teardown(clients.scheduler, wiring.schedule_group, arn, served.tags.get(TAG_EXPIRES_AT))
     _mark_deleted(clients, wiring, arn, now, reason, announce=True, served=served)

@@ -9,7 +9,7 @@ from tailor import naming
 from tailor.config.catalog import load_catalog
 from tailor.config.environment import Environment, load_environment
 from tailor.jobs.request import Deployment, build_request
-from tailor.jobs.resource import DatasetCheck, DatasetCopy, Spec
+from tailor.jobs.spec import DatasetCheck, DatasetCopy, Spec
 from tests.conftest import ACCOUNT, REGION, ROOT
 
 DATA_BUCKET = "tailor-dev-data"

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tailor import records
-from tailor.jobs.resource import JobResourceError, on_event
+from tailor.jobs.resource import on_event
+from tailor.jobs.spec import JobResourceError
 from tests.handlers.helpers import DATA_BUCKET, event, spec, stage_assets
 
 

@@ -1,0 +1,96 @@
+"""The job custom resource's properties: what synth writes into the template and the handler reads back.
+
+Versioned, so a handler can refuse properties written by a Tailor it does not understand with one line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tailor.datasets import DatasetRules
+
+SPEC_VERSION = 1
+
+
+class JobResourceError(Exception):
+    """A one-line reason CloudFormation shows to the user."""
+
+
+@dataclass(frozen=True)
+class DatasetCheck:
+    uri: str
+    role: str
+    rules: DatasetRules
+
+
+@dataclass(frozen=True)
+class DatasetCopy:
+    source: str  # the CDK asset object of a local dataset
+    destination: str  # its content-addressed key in the training-data bucket
+
+
+@dataclass(frozen=True)
+class Spec:
+    environment: str
+    job_key: str
+    request: dict[str, Any]
+    record_name: str
+    retain_custom_model: bool
+    dataset_checks: tuple[DatasetCheck, ...] = field(default=())
+    dataset_copies: tuple[DatasetCopy, ...] = field(default=())
+
+    @property
+    def job_name(self) -> str:
+        return self.request["jobName"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": SPEC_VERSION,
+            "environment": self.environment,
+            "jobKey": self.job_key,
+            "request": self.request,
+            "recordName": self.record_name,
+            "retainCustomModel": self.retain_custom_model,
+            "datasetChecks": [
+                {"uri": c.uri, "role": c.role, "rules": _rules_json(c.rules)} for c in self.dataset_checks
+            ],
+            "datasetCopies": [{"source": c.source, "destination": c.destination} for c in self.dataset_copies],
+        }
+
+
+def parse_spec(properties: dict[str, Any]) -> Spec:
+    try:
+        raw = json.loads(properties["Spec"])
+        if raw.get("version") != SPEC_VERSION:
+            raise JobResourceError(
+                f"unsupported spec version {raw.get('version')!r}; this handler understands {SPEC_VERSION}"
+            )
+        checks = tuple(
+            DatasetCheck(
+                c["uri"],
+                c["role"],
+                DatasetRules(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["rules"].items()}),
+            )
+            for c in raw.get("datasetChecks", [])
+        )
+        copies = tuple(DatasetCopy(c["source"], c["destination"]) for c in raw.get("datasetCopies", []))
+        return Spec(
+            raw["environment"],
+            raw["jobKey"],
+            raw["request"],
+            raw["recordName"],
+            bool(raw["retainCustomModel"]),
+            checks,
+            copies,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JobResourceError(
+            f"malformed resource properties ({exc.__class__.__name__}: {exc}); redeploy with this version of Tailor"
+        ) from None
+
+
+def _rules_json(rules: DatasetRules) -> dict[str, Any]:
+
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(rules).items()}
