@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
@@ -11,12 +11,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_constructs.nag import acknowledge_wildcard_resource
-
-
-@dataclass(frozen=True)
-class S3Object:
-    bucket: str
-    key: str  # an object key, or a prefix ending in "*"
+from tailor.config.job import Job
+from tailor.jobs import inputs
+from tailor.jobs.inputs import ModelTarget, S3Object
 
 
 class BedrockServiceRole(Construct):
@@ -29,13 +26,12 @@ class BedrockServiceRole(Construct):
         data_bucket: s3.IBucket,
         output_bucket: s3.IBucket,
         key: kms.IKey,
-        external_inputs: tuple[S3Object, ...] = (),
-        teacher_arns: tuple[str, ...] = (),
-        grader_arns: tuple[str, ...] = (),
-        vpc_subnet_ids: tuple[str, ...] = (),
-        vpc_security_group_ids: tuple[str, ...] = (),
+        jobs: Sequence[Job],
     ) -> None:
         super().__init__(scope, id_)
+        external_inputs = inputs.external_inputs(jobs)
+        grader_arns = inputs.graders(jobs)
+        vpc_subnet_ids, vpc_security_group_ids = inputs.vpc_ids(jobs)
         stack = Stack.of(self)
         job_arns = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
         # Confused-deputy guard: only Bedrock jobs of this account (and Region) can assume the role.
@@ -89,6 +85,7 @@ class BedrockServiceRole(Construct):
                     resources=sorted({f"arn:{Aws.PARTITION}:s3:::{o.bucket}" for o in external_inputs}),
                 )
             )
+        teacher_arns = [_model_arn(stack, t) for t in inputs.teacher_targets(jobs)]
         if teacher_arns:
             statements.append(
                 iam.PolicyStatement(
@@ -219,3 +216,11 @@ def _vpc_statements(stack: Stack, subnets: tuple[str, ...], groups: tuple[str, .
             },
         ),
     ]
+
+
+def _model_arn(stack: Stack, target: ModelTarget) -> str:
+    if target.resource == "inference-profile":
+        return stack.format_arn(service="bedrock", resource="inference-profile", resource_name=target.name)
+    return stack.format_arn(
+        service="bedrock", region=target.region, account="", resource="foundation-model", resource_name=target.name
+    )

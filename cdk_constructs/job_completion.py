@@ -14,6 +14,7 @@ from constructs import Construct
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
+from tailor.serving.schedules import SERVE_JOBS_VARIABLE, Wiring
 
 TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
 
@@ -28,7 +29,8 @@ class JobCompletion(Construct):
         key: kms.IKey,
         topic_arn: str,
         reconcile_every: Duration,
-        wiring_environment: dict[str, str],
+        wiring: Wiring,
+        serves_jobs: bool,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
@@ -40,7 +42,10 @@ class JobCompletion(Construct):
             key=key,
             timeout=Duration.minutes(5),
             description=f"Tailor {environment}: records job outcomes and notifies",
-            environment={**wiring_environment, "TAILOR_ENVIRONMENT": environment, "TAILOR_TOPIC_ARN": topic_arn},
+            # Without job serving the completion handler neither needs nor gets any serving wiring or permission.
+            environment={**wiring.to_environment(), SERVE_JOBS_VARIABLE: "1"}
+            if serves_jobs
+            else Wiring(environment, topic_arn, "", "", "", "").to_environment(),
         )
         self.function = self.handler.function
         prefix = naming.job_record_prefix(environment).strip("/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -13,6 +13,7 @@ from constructs import Construct
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
+from tailor.jobs.spec import DatasetCheck
 
 # Below the framework function's fixed 15 minutes; room for streaming a 10 GB dataset from S3 before starting.
 HANDLER_TIMEOUT = Duration.minutes(14)
@@ -133,3 +134,11 @@ class JobProvider(Construct):
                 sid="EncryptDatasets", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
             )
         )
+
+    def grant_dataset_reads(self, checks: tuple[DatasetCheck, ...]) -> None:
+        """S3 datasets the config names: the handler streams and validates each before starting its job."""
+        for check in checks:
+            bucket, key = naming.split_s3_uri(check.uri)
+            self.handler.role.add_to_policy(
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}/{key}"])
+            )

@@ -24,7 +24,7 @@ class ServingGrants:
     environment: str
     key: kms.IKey
     topic: sns.ITopic
-    schedules_arn: str
+    schedule_group: str
     scheduler_role_arn: str
     # Base models a throughputs entry buys (with a commitment):
     # (IAM foundation-model id, contextual id the request names).
@@ -47,7 +47,7 @@ class ServingGrants:
             iam.PolicyStatement(
                 sid="TeardownSchedules",
                 actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
-                resources=[self.schedules_arn],
+                resources=[arns.schedules],
             ),
             iam.PolicyStatement(
                 sid="PassSchedulerRole",
@@ -83,7 +83,7 @@ class ServingGrants:
         )
         acknowledge_wildcard_resource(
             role,
-            self.schedules_arn,
+            arns.schedules,
             "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.",
         )
 
@@ -93,15 +93,11 @@ class ServingGrants:
             role,
             scope,
             arns,
-            [
-                iam.PolicyStatement(
-                    sid="Unschedule", actions=["scheduler:DeleteSchedule"], resources=[self.schedules_arn]
-                )
-            ],
+            [iam.PolicyStatement(sid="Unschedule", actions=["scheduler:DeleteSchedule"], resources=[arns.schedules])],
         )
         acknowledge_wildcard_resource(
             role,
-            self.schedules_arn,
+            arns.schedules,
             "Schedule names derive from run-time resource ARNs; limited to this environment's schedule group.",
         )
 
@@ -144,12 +140,13 @@ class ServingGrants:
             acknowledge_wildcard_resource(role, resource, reason)
 
     def _arns(self, scope: Construct) -> _Arns:
-        return _Arns(Stack.of(scope), self.environment)
+        return _Arns(Stack.of(scope), self.environment, self.schedule_group)
 
 
 class _Arns:
-    def __init__(self, stack: Stack, environment: str) -> None:
+    def __init__(self, stack: Stack, environment: str, schedule_group: str) -> None:
         self.stack = stack
+        self.schedules = stack.format_arn(service="scheduler", resource="schedule", resource_name=f"{schedule_group}/*")
         self.throughputs = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
         self.deployments = stack.format_arn(service="bedrock", resource="custom-model-deployment", resource_name="*")
         self.models = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")

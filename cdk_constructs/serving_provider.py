@@ -17,6 +17,7 @@ from constructs import Construct
 from cdk_constructs.nag import acknowledge, acknowledge_wildcard_resource
 from cdk_constructs.serving_grants import ServingGrants
 from cdk_constructs.tailor_function import TailorFunction
+from tailor.serving.schedules import Wiring
 
 QUERY_INTERVAL = Duration.seconds(30)
 TOTAL_TIMEOUT = Duration.minutes(30)  # a multiple of the interval, below the resource's service timeout
@@ -32,7 +33,7 @@ class ServingProvider(Construct):
         environment: str,
         key: kms.IKey,
         grants: ServingGrants,
-        wiring_environment: dict[str, str],
+        wiring: Wiring,
     ) -> None:
         super().__init__(scope, id_)
         self.on_event = TailorFunction(
@@ -42,7 +43,7 @@ class ServingProvider(Construct):
             key=key,
             timeout=Duration.minutes(5),
             description=f"Tailor {environment}: starts, updates and ends serving",
-            environment=wiring_environment,
+            environment=wiring.to_environment(),
         )
         self.is_complete = TailorFunction(
             self,
@@ -51,7 +52,7 @@ class ServingProvider(Construct):
             key=key,
             timeout=Duration.minutes(5),
             description=f"Tailor {environment}: waits for serving to start or to be gone",
-            environment=wiring_environment,
+            environment=wiring.to_environment(),
         )
         grants.grant_start(self.on_event.role, self, update=True)
         grants.grant_finish(self.is_complete.role, self)

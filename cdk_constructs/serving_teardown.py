@@ -23,6 +23,7 @@ from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
 from tailor.config.policy import Policy
 from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
+from tailor.serving.schedules import SWEEP_POLICY_VARIABLE, Wiring
 
 
 class ServingTeardown(Construct):
@@ -51,10 +52,9 @@ class ServingTeardown(Construct):
             timeout=Duration.minutes(10),
             description=f"Tailor {environment}: deletes expired serving and enforces the cleanup policy",
             environment={
-                "TAILOR_ENVIRONMENT": environment,
-                "TAILOR_TOPIC_ARN": topic.topic_arn,
-                "TAILOR_SCHEDULE_GROUP": naming.schedule_group(environment),
-                "TAILOR_SWEEP_POLICY": sweep.to_json(),
+                # Only what removing schedules needs: this function creates none.
+                **Wiring(environment, topic.topic_arn, naming.schedule_group(environment), "", "", "").to_environment(),
+                SWEEP_POLICY_VARIABLE: sweep.to_json(),
             },
         )
         self.function, self.role = self.handler.function, self.handler.role

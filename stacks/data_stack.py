@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Stack
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_constructs.data_storage import DataStorage
@@ -20,6 +23,28 @@ class SharedData:
     data_bucket_arn: str
     output_bucket_arn: str
     topic_arn: str
+
+    def imported(self, scope: Construct) -> ImportedData:
+        """The shared resources as constructs of `scope`'s stack (references to the exports, nothing created)."""
+        key = kms.Key.from_key_arn(scope, "Key", self.key_arn)
+        return ImportedData(
+            key=key,
+            data_bucket=s3.Bucket.from_bucket_attributes(
+                scope, "TrainingDataBucket", bucket_arn=self.data_bucket_arn, encryption_key=key
+            ),
+            output_bucket=s3.Bucket.from_bucket_attributes(
+                scope, "OutputBucket", bucket_arn=self.output_bucket_arn, encryption_key=key
+            ),
+            topic=sns.Topic.from_topic_arn(scope, "Topic", self.topic_arn),
+        )
+
+
+@dataclass(frozen=True)
+class ImportedData:
+    key: kms.IKey
+    data_bucket: s3.IBucket
+    output_bucket: s3.IBucket
+    topic: sns.ITopic
 
 
 class DataStack(Stack):

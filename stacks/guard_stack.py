@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_constructs.dead_letter_queue import DeadLetterQueue
@@ -20,6 +18,7 @@ from cdk_constructs.spend_budget import SpendBudget
 from cdk_constructs.teardown_scheduling import TeardownScheduling
 from stacks.data_stack import SharedData
 from tailor.config.environment import Environment
+from tailor.serving.schedules import Wiring
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,23 @@ class GuardOutputs:
     schedule_group: str
     budget_name: str | None
 
+    def wiring(self, environment: str, topic_arn: str) -> Wiring:
+        """What a function that starts serving needs to give it a teardown schedule."""
+        return Wiring(
+            environment=environment,
+            topic_arn=topic_arn,
+            schedule_group=self.schedule_group,
+            teardown_function_arn=self.teardown_function_arn,
+            scheduler_role_arn=self.scheduler_role_arn,
+            dead_letter_queue_arn=self.dead_letter_queue_arn,
+        )
+
 
 class GuardStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, **kwargs) -> None:
         super().__init__(scope, id_, **kwargs)
-        key = kms.Key.from_key_arn(self, "Key", shared.key_arn)
-        topic = sns.Topic.from_topic_arn(self, "Topic", shared.topic_arn)
+        imported = shared.imported(self)
+        key, topic = imported.key, imported.topic
         self.dead_letters = DeadLetterQueue(self, "DeadLetters", environment=env_config.name, key=key, topic=topic)
         self.teardown = ServingTeardown(
             self,

@@ -87,3 +87,9 @@ def dataset_key(environment: str, job_key: str, role: str, sha256: str, filename
 
 def output_prefix(environment: str, job_key: str) -> str:
     return f"jobs/{environment}/{job_key}/"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """s3://bucket/key -> (bucket, key); the key may be empty or a prefix."""
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key

@@ -42,6 +42,20 @@ class Environment:
         """Everything this environment serves: job `serve` blocks, then `throughputs` entries."""
         return tuple(j.serve for j in self.jobs.values() if j.serve) + tuple(self.throughputs.values())
 
+    @property
+    def serves_jobs(self) -> bool:
+        """Whether any serving waits for a job of this config: only then may job completion start serving."""
+        return any(s.model.kind == "job" for s in self.servings)
+
+    @property
+    def bought_base_models(self) -> tuple[tuple[str, str], ...]:
+        """(IAM foundation-model id, contextual id the request names) of base models bought with a commitment."""
+        return tuple(
+            (s.base_model.foundation_model_id, s.base_model.model_id)
+            for s in self.servings
+            if s.model.kind == "foundation_model"
+        )
+
 
 def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environment:
     display = _display(path, base_dir)

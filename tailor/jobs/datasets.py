@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import aws
+from tailor import aws, naming
 from tailor.datasets import validate_stream
 from tailor.jobs.spec import DatasetCheck, DatasetCopy, JobResourceError
 
@@ -20,8 +20,8 @@ MAX_REASON_ERRORS = 5
 def copy_datasets(copies: tuple[DatasetCopy, ...], clients: Any) -> None:
     """Local datasets arrive as CDK assets; copy them to their content-addressed key (once: same key, same bytes)."""
     for copy in copies:
-        source_bucket, source_key = _split_s3(copy.source)
-        bucket, key = _split_s3(copy.destination)
+        source_bucket, source_key = naming.split_s3_uri(copy.source)
+        bucket, key = naming.split_s3_uri(copy.destination)
         try:
             clients.s3.head_object(Bucket=bucket, Key=key)
             continue
@@ -47,7 +47,7 @@ def copy_datasets(copies: tuple[DatasetCopy, ...], clients: Any) -> None:
 def check_datasets(checks: tuple[DatasetCheck, ...], clients: Any) -> None:
     """S3 datasets were not visible at synth: stream and validate them before anything is bought."""
     for check in checks:
-        bucket, key = _split_s3(check.uri)
+        bucket, key = naming.split_s3_uri(check.uri)
         try:
             body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as exc:
@@ -64,8 +64,3 @@ def check_datasets(checks: tuple[DatasetCheck, ...], clients: Any) -> None:
                 f"{check.role} data is invalid, no job was started: {shown}"
                 + (f" (and {more} more errors)" if more else "")
             )
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    return bucket, key

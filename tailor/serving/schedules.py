@@ -7,6 +7,7 @@ outlive its one firing), named from the resource ARN and its expiry so any handl
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,29 @@ class Wiring:
     teardown_function_arn: str
     scheduler_role_arn: str
     dead_letter_queue_arn: str
+
+    def to_environment(self) -> dict[str, str]:
+        """As Lambda environment variables (CDK tokens at synth); `from_environment` reads them back."""
+        return {name: getattr(self, attr) for name, attr in _VARIABLES.items() if getattr(self, attr)}
+
+    @classmethod
+    def from_environment(cls, variables: Mapping[str, str]) -> Wiring:
+        # A function given only part of the wiring (the teardown function creates no schedules, and its own ARN
+        # would be a circular reference in its template) reads the rest as empty.
+        return cls(**{attr: variables.get(name, "") for name, attr in _VARIABLES.items()})
+
+
+_VARIABLES = {
+    "TAILOR_ENVIRONMENT": "environment",
+    "TAILOR_TOPIC_ARN": "topic_arn",
+    "TAILOR_SCHEDULE_GROUP": "schedule_group",
+    "TAILOR_TEARDOWN_FUNCTION_ARN": "teardown_function_arn",
+    "TAILOR_SCHEDULER_ROLE_ARN": "scheduler_role_arn",
+    "TAILOR_DEAD_LETTER_QUEUE_ARN": "dead_letter_queue_arn",
+}
+# Set on the completion function only where a job serves its model: without it that function starts nothing.
+SERVE_JOBS_VARIABLE = "TAILOR_SERVE_JOBS"
+SWEEP_POLICY_VARIABLE = "TAILOR_SWEEP_POLICY"
 
 
 def teardown_event(environment: str, arn: str, expires_at: str) -> dict[str, str]:
