@@ -9,7 +9,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 ENV ?=
 CDK_ENV := $(if $(ENV),-c env=$(ENV),)
 
-.PHONY: install synth test plan deploy diff destroy clean
+.PHONY: install synth check test test-fast plan deploy diff destroy clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -35,7 +35,13 @@ synth: install
 plan: install
 	tailor plan $(ENV)
 
-test: install
+# Format, lint and types first: they take seconds and a violation fails the whole run.
+check: install
+	ruff format --check --quiet .
+	ruff check --quiet .
+	mypy
+
+test: check
 	$(VENV)/bin/python -m pytest -n 2
 
 deploy: synth

@@ -34,5 +34,5 @@ def nag_text(value: Any) -> str:
             return nag_text(arg)
         if fn == "Fn::Join":
             separator, parts = arg
-            return separator.join(nag_text(p) for p in parts)
+            return str(separator).join(nag_text(p) for p in parts)
     raise ValueError(f"cannot render {value!r} as cdk-nag text")

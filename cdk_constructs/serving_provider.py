@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
@@ -107,9 +108,9 @@ class ServingProvider(Construct):
         waiter = self.provider.node.find_child("waiter-state-machine")
         waiter_role = waiter.node.find_child("Role")
         for child in ("framework-isComplete", "framework-onTimeout"):
-            acknowledge_wildcard_resource(
-                waiter_role, f"{self.provider.node.find_child(child).function_arn}:*", invoke_reason
-            )
+            framework_function = self.provider.node.find_child(child)
+            assert isinstance(framework_function, lambda_.Function)  # the Provider framework's own functions
+            acknowledge_wildcard_resource(waiter_role, f"{framework_function.function_arn}:*", invoke_reason)
         acknowledge_wildcard_resource(
             waiter_role,
             "*",

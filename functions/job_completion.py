@@ -6,6 +6,7 @@ this environment serves jobs at all: otherwise this function has no serving righ
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from functions.wiring import from_environment, job_serving_wiring
 from tailor import aws
@@ -15,7 +16,7 @@ from tailor.serving import job_serving
 logging.getLogger().setLevel(logging.INFO)
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     basics, clients, wiring = from_environment(), aws.Clients(), job_serving_wiring()
     if event.get("detail-type") == "Model Customization Job State Change":
         outcomes = [completion.handle_event(event, clients, environment=basics.environment, topic_arn=basics.topic_arn)]

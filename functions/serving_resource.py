@@ -2,6 +2,7 @@
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from functions.wiring import from_environment
 from tailor import aws
@@ -10,9 +11,9 @@ from tailor.serving import resource
 logging.getLogger().setLevel(logging.INFO)
 
 
-def on_event(event, context):
+def on_event(event: dict[str, Any], context: object) -> dict[str, Any]:
     return resource.on_event(event, aws.Clients(), from_environment(), now=datetime.now(UTC))
 
 
-def is_complete(event, context):
+def is_complete(event: dict[str, Any], context: object) -> dict[str, Any]:
     return resource.is_complete(event, aws.Clients(), from_environment(), now=datetime.now(UTC))

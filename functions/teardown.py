@@ -7,6 +7,7 @@ and a normal race (expiry during creation) does not page anyone through the dead
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from functions.wiring import from_environment, sweep_policy
 from tailor import aws
@@ -17,7 +18,7 @@ logging.getLogger().setLevel(logging.INFO)
 MAX_WAIT_S = 120  # the schedule's minute of lead plus clock skew; far below the function's timeout
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     wiring, now = from_environment(), datetime.now(UTC)
     if event.get("tailor") == TEARDOWN:
         if event.get("environment") != wiring.environment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_kms as kms
@@ -48,7 +49,7 @@ class ImportedData:
 
 
 class DataStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, **kwargs) -> None:
+    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         self.storage = DataStorage(self, "Storage", environment=env_config.name, retain=env_config.retain_data)
         self.notifications = NotificationTopic(

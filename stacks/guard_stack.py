@@ -7,6 +7,7 @@ expiry while everything it guards is being created or removed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from constructs import Construct
@@ -42,7 +43,9 @@ class GuardOutputs:
 
 
 class GuardStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, env_config: Environment, shared: SharedData, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id_, **kwargs)
         imported = shared.imported(self)
         key, topic = imported.key, imported.topic

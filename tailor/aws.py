@@ -10,9 +10,10 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botocore.config import _RetryDict
     from botocore.exceptions import ClientError
 
-RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 5}
+RETRY_CONFIG: _RetryDict = {"mode": "standard", "total_max_attempts": 5}
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 30
 
@@ -23,12 +24,12 @@ def client(service: str) -> Any:
     from botocore.config import Config
 
     config = Config(
-        retries=dict(RETRY_CONFIG),
+        retries=RETRY_CONFIG.copy(),
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         user_agent_extra="tailor",
     )
-    return boto3.client(service, config=config)
+    return boto3.client(service, config=config)  # type: ignore[call-overload]  # service names are checked at run time
 
 
 class Clients:

@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
 from tailor.config.models import CUSTOMIZATION_TYPES
@@ -130,7 +131,7 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _live(plan: dict) -> dict:
+def _live(plan: dict[str, Any]) -> dict[str, Any]:
     from datetime import datetime
 
     import boto3

@@ -101,22 +101,22 @@ def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Mo
         allowed_text="an AWS Region such as us-east-1",
     )
     pt = schema.boolean(problems, f"{path}.provisioned_throughput", entry.get("provisioned_throughput"), False)
-    prices = {}
+    prices: dict[str, Price] = {}
     for price_name, price in schema.entries(problems, f"{path}.prices", entry.get("prices")).items():
         if price_name not in PRICE_NAMES:
             problems.add(f"{path}.prices.{price_name}", f"unknown price; allowed here: {', '.join(PRICE_NAMES)}")
             continue
-        parsed = _parse_price(problems, f"{path}.prices.{price_name}", price)
-        if parsed:
-            prices[str(price_name)] = parsed
-    customizations = {}
+        price_entry = _parse_price(problems, f"{path}.prices.{price_name}", price)
+        if price_entry:
+            prices[str(price_name)] = price_entry
+    customizations: dict[str, Customization] = {}
     for ctype, spec in schema.mapping(
         problems, f"{path}.customizations", entry.get("customizations"), optional=CUSTOMIZATION_TYPES
     ).items():
         parsed = _parse_customization(problems, f"{path}.customizations.{ctype}", ctype, spec)
         if parsed:
             customizations[ctype] = parsed
-    if len(problems) > before:
+    if len(problems) > before or name is None or provider is None or fm_id is None or status is None:
         return None
     return Model(
         model_id,
@@ -128,7 +128,7 @@ def _parse_model(problems: Problems, path: str, model_id: str, entry: Any) -> Mo
         pt,
         MappingProxyType(prices),
         MappingProxyType(customizations),
-    )  # type: ignore[arg-type]
+    )
 
 
 def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
@@ -144,9 +144,9 @@ def _parse_price(problems: Problems, path: str, entry: Any) -> Price | None:
         allowed_text="a date as YYYY-MM-DD (quote it)",
     )
     confirmed = schema.boolean(problems, f"{path}.confirmed", entry.get("confirmed"), False)
-    if None in (usd, unit, source, as_of):
+    if usd is None or unit is None or source is None or as_of is None:
         return None
-    return Price(float(usd), unit, source, as_of, confirmed)  # type: ignore[arg-type]
+    return Price(float(usd), unit, source, as_of, confirmed)
 
 
 def _parse_customization(problems: Problems, path: str, ctype: str, entry: Any) -> Customization | None:
@@ -168,15 +168,15 @@ def _parse_customization(problems: Problems, path: str, ctype: str, entry: Any) 
         problems.add(
             f"{path}.hyperparameter_style", "rft_typed is only for reinforcement_fine_tuning; allowed here: string_map"
         )
-    hps = {}
+    hps: dict[str, Hyperparameter] = {}
     for hp_name, hp in schema.entries(problems, f"{path}.hyperparameters", entry.get("hyperparameters")).items():
         parsed = _parse_hyperparameter(problems, f"{path}.hyperparameters.{hp_name}", str(hp_name), hp)
         if parsed:
             hps[str(hp_name)] = parsed
     training, validation = _parse_dataset(problems, f"{path}.dataset", entry.get("dataset"))
-    if len(problems) > before or training is None:
+    if len(problems) > before or training is None or style is None:
         return None
-    return Customization(ctype, regions, style, MappingProxyType(hps), training, validation)  # type: ignore[arg-type]
+    return Customization(ctype, regions, style, MappingProxyType(hps), training, validation)
 
 
 def _parse_hyperparameter(problems: Problems, path: str, name: str, entry: Any) -> Hyperparameter | None:
@@ -229,7 +229,7 @@ def _parse_dataset(problems: Problems, path: str, entry: Any) -> tuple[DatasetRu
     return training, validation
 
 
-def _rules(problems: Problems, path: str, common: dict, role: Any) -> DatasetRules | None:
+def _rules(problems: Problems, path: str, common: dict[str, Any], role: Any) -> DatasetRules | None:
     role = schema.mapping(problems, path, role, optional=_DATASET_ROLE)
     for key in _DATASET_ROLE:
         schema.integer(problems, f"{path}.{key}", role.get(key), minimum=0)

@@ -87,7 +87,8 @@ def load_environments(
             )
     if not files:
         raise UserError([Problem(_display(config_dir, base_dir), "", "no environment files (*.yaml) found")])
-    environments, problems = [], []
+    environments: list[Environment] = []
+    problems: list[Problem] = []
     for file in files:
         try:
             environments.append(load_environment(file, catalog, base_dir=base_dir))

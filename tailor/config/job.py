@@ -125,7 +125,7 @@ def parse_job(
                 f"{path}.type",
                 f"{model.model_id} supports {ctype} only in {', '.join(customization.regions)}, not in {region}",
             )
-    if customization is None or region is None:
+    if customization is None or region is None or model is None or ctype is None:
         return None
     hyperparameters, user_keys = _hyperparameters(
         problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization
@@ -175,7 +175,7 @@ def parse_job(
         training,
         validation,
         MappingProxyType(hyperparameters),
-        frozenset(user_keys),  # type: ignore[arg-type]
+        frozenset(user_keys),
         revision,
         teacher,
         profile,
@@ -198,7 +198,7 @@ def name_job(job: Job, environment: str, encrypt: bool) -> Job:
     return replace(job, settings_digest=digest, name=name, serve=serve)
 
 
-def effective_settings(job: Job, environment: str, encrypt: bool) -> dict:
+def effective_settings(job: Job, environment: str, encrypt: bool) -> dict[str, Any]:
     """Everything that changes what a job trains; a change here is a new job (tags and description are not)."""
     return {
         "environment": environment,
@@ -223,7 +223,9 @@ def effective_settings(job: Job, environment: str, encrypt: bool) -> dict:
     }
 
 
-def _hyperparameters(problems: Problems, path: str, raw: Any, customization: Customization) -> tuple[dict, set]:
+def _hyperparameters(
+    problems: Problems, path: str, raw: Any, customization: Customization
+) -> tuple[dict[str, Any], set[str]]:
     raw = schema.mapping(problems, path, raw, optional=tuple(customization.hyperparameters))
     values = {name: spec.default for name, spec in customization.hyperparameters.items() if spec.default is not None}
     user = set()
@@ -241,7 +243,7 @@ def _hyperparameters(problems: Problems, path: str, raw: Any, customization: Cus
 
 
 def _teacher(
-    problems: Problems, path: str, job: dict, ctype: str, model: Model, catalog: Catalog, region: str
+    problems: Problems, path: str, job: dict[str, Any], ctype: str, model: Model, catalog: Catalog, region: str
 ) -> tuple[str | None, str | None, tuple[str, ...], int | None]:
     teacher_id = schema.string(problems, f"{path}.teacher_model", job.get("teacher_model"))
     max_len = schema.integer(

@@ -48,7 +48,9 @@ class Hyperparameter:
         ):
             ok = False
         else:
-            ok = math.isfinite(value) and self.minimum <= value <= self.maximum  # type: ignore[operator]
+            low = -math.inf if self.minimum is None else self.minimum
+            high = math.inf if self.maximum is None else self.maximum
+            ok = math.isfinite(value) and low <= value <= high
         return None if ok else f"is {show(value)}; allowed: {self.allowed_text()}"
 
     def normalise(self, value: Any) -> Any:

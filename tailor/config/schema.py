@@ -19,7 +19,7 @@ def join(path: str, key: object) -> str:
 
 def mapping(
     problems: Problems, path: str, value: Any, *, required: Iterable[str] = (), optional: Iterable[str] = ()
-) -> dict:
+) -> dict[str, Any]:
     """Checks `value` is a mapping with string keys, has every required key and no unknown key."""
     if value is None:
         value = {}
@@ -37,7 +37,7 @@ def mapping(
     return value
 
 
-def entries(problems: Problems, path: str, value: Any) -> dict:
+def entries(problems: Problems, path: str, value: Any) -> dict[Any, Any]:
     """A mapping whose keys are names the user chooses (model ids, job keys): only its type is checked."""
     if value is None:
         return {}

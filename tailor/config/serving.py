@@ -113,7 +113,7 @@ def parse_throughputs(
 def _model_ref(
     problems: Problems,
     path: str,
-    entry: dict,
+    entry: dict[str, Any],
     *,
     catalog: Catalog,
     jobs: Mapping[str, Any],
@@ -195,7 +195,7 @@ def _model_ref(
 def _serving(
     problems: Problems,
     path: str,
-    raw: dict,
+    raw: dict[str, Any],
     *,
     key: str,
     source: str,

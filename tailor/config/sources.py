@@ -144,7 +144,7 @@ def _filters(problems: Problems, path: str, raw: Any) -> Mapping[str, Any] | Non
     return {"andAll" if kind == "and_all" else "orAll": items}
 
 
-def _filter_pair(problems: Problems, path: str, raw: Any) -> dict | None:
+def _filter_pair(problems: Problems, path: str, raw: Any) -> dict[str, str] | None:
     if not isinstance(raw, dict) or len(raw) != 1:
         problems.add(path, "must be a mapping with exactly one metadata key and its value")
         return None

@@ -6,7 +6,9 @@ Facts come from the shared reference notes (bedrock.md section B); the catalog p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 FORMATS = ("prompt_completion", "converse", "converse_prompts", "claude_messages", "text_input", "rft_chat")
 
@@ -92,6 +94,15 @@ class DatasetRules:
         if (self.allow_images or self.allow_video) and self.format != "converse":
             # distillation prompts are text-to-text only (bedrock.md B); other families have no media items
             raise ValueError("allow_images and allow_video apply only to format 'converse'")
+
+    def to_json(self) -> dict[str, Any]:
+        """As JSON-ready values (lists for tuples): the job resource carries the rules to validate S3 data."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> DatasetRules:
+        values: dict[str, Any] = dict(raw)
+        return cls(**values)
 
     @property
     def line_limit(self) -> int:

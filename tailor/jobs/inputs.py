@@ -12,6 +12,7 @@ from tailor import naming
 from tailor.config.environment import Environment
 from tailor.config.job import Job
 from tailor.config.sources import DataSource
+from tailor.datasets import DatasetRules
 from tailor.jobs.request import Deployment, build_request
 from tailor.jobs.spec import DatasetCheck, DatasetCopy, Spec
 
@@ -37,6 +38,11 @@ def datasets(job: Job) -> list[tuple[str, DataSource]]:
     return sources + [(f"validation-{i}", v) for i, v in enumerate(job.validation)]
 
 
+def rules_for(job: Job, role: str) -> DatasetRules | None:
+    """The dataset rules a role's file is checked against; None where the model takes no such file."""
+    return job.customization.training_rules if role == "training" else job.customization.validation_rules
+
+
 def external_inputs(jobs: Iterable[Job]) -> tuple[S3Object, ...]:
     """S3 data the config names directly (not uploaded by Tailor): the service role must be able to read it."""
     objects = []
@@ -54,7 +60,7 @@ def s3_checks(job: Job) -> tuple[DatasetCheck, ...]:
     """S3 datasets the job resource validates at deploy: synth could not see them."""
     checks = []
     for role, source in datasets(job):
-        rules = job.customization.training_rules if role == "training" else job.customization.validation_rules
+        rules = rules_for(job, role)
         if not source.is_local and rules is not None:
             checks.append(DatasetCheck(source.location, role, rules))
     return tuple(checks)

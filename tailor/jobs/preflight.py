@@ -9,6 +9,7 @@ from types import MappingProxyType
 from tailor.config.environment import Environment
 from tailor.datasets import validate_path
 from tailor.errors import Problem, UserError
+from tailor.jobs import inputs
 
 MAX_ERRORS_PER_FILE = 20
 
@@ -29,10 +30,9 @@ def check_datasets(
     stats: dict[tuple[str, str], DatasetStats] = {}
     problems: list[Problem] = []
     for job in env.jobs.values():
-        roles = [("training", job.training, job.customization.training_rules)] if job.training else []
-        roles += [(f"validation-{i}", v, job.customization.validation_rules) for i, v in enumerate(job.validation)]
-        for role, source, rules in roles:
-            if not source.is_local or rules is None:
+        for role, source in inputs.datasets(job):
+            rules = inputs.rules_for(job, role)
+            if source.path is None or rules is None:
                 continue  # S3 data is validated by the job resource at deploy, before the job starts
             report = validate_path(source.path, rules, max_errors=max_errors, source=source.location)
             if not report.ok:

@@ -104,12 +104,12 @@ def _existing_job(spec: Spec, clients: Any) -> str | None:
             ),
         )
     log.info("adopting existing job %s (%s)", job["jobArn"], status)
-    return job["jobArn"]
+    return str(job["jobArn"])
 
 
 def _start(spec: Spec, clients: Any) -> str:
     try:
-        return clients.bedrock.create_model_customization_job(**spec.request)["jobArn"]
+        return str(clients.bedrock.create_model_customization_job(**spec.request)["jobArn"])
     except ClientError as exc:
         if aws.error_code(exc) == "ValidationException" and NAME_IN_USE in aws.error_message(exc):
             adopted = _existing_job(spec, clients)  # a concurrent delivery won the race

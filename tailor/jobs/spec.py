@@ -6,7 +6,7 @@ Versioned, so a handler can refuse properties written by a Tailor it does not un
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from tailor.datasets import DatasetRules
@@ -43,7 +43,7 @@ class Spec:
 
     @property
     def job_name(self) -> str:
-        return self.request["jobName"]
+        return str(self.request["jobName"])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,9 +53,7 @@ class Spec:
             "request": self.request,
             "recordName": self.record_name,
             "retainCustomModel": self.retain_custom_model,
-            "datasetChecks": [
-                {"uri": c.uri, "role": c.role, "rules": _rules_json(c.rules)} for c in self.dataset_checks
-            ],
+            "datasetChecks": [{"uri": c.uri, "role": c.role, "rules": c.rules.to_json()} for c in self.dataset_checks],
             "datasetCopies": [{"source": c.source, "destination": c.destination} for c in self.dataset_copies],
         }
 
@@ -71,7 +69,7 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
             DatasetCheck(
                 c["uri"],
                 c["role"],
-                DatasetRules(**{k: tuple(v) if isinstance(v, list) else v for k, v in c["rules"].items()}),
+                DatasetRules.from_json(c["rules"]),
             )
             for c in raw.get("datasetChecks", [])
         )
@@ -89,8 +87,3 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
         raise JobResourceError(
             f"malformed resource properties ({exc.__class__.__name__}: {exc}); redeploy with this version of Tailor"
         ) from None
-
-
-def _rules_json(rules: DatasetRules) -> dict[str, Any]:
-
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(rules).items()}

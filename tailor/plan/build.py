@@ -169,7 +169,8 @@ def _serving(serving: Serving, ledger: _Ledger) -> dict[str, Any]:
     path = f"jobs.{serving.key}.serve" if serving.source == "job" else f"throughputs.{serving.key}"
     # Committed rates are below the no-commitment rate, so a full month at that rate bounds a committed month
     # from above.
-    billed_hours = HOURS_PER_COMMITTED_MONTH if serving.commitment else serving.hours
+    billed_hours = HOURS_PER_COMMITTED_MONTH if serving.commitment else (serving.hours or 0.0)
+    worst: float | None
     if serving.mode == "on_demand":
         worst, confirmed = 0.0, None
     else:

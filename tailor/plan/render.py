@@ -115,7 +115,7 @@ def _model(serving: dict[str, Any]) -> str:
         return f"job {value} ({serving['base_model']})"
     if kind == "custom_model":
         return f"custom model {value.rsplit('/', 1)[-1]} ({serving['base_model']})"
-    return value
+    return str(value)
 
 
 def _usd(usd: float | None, confirmed: bool | None) -> str:
@@ -129,7 +129,7 @@ def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def _table(header: Sequence[str], rows: list[Sequence[str]], *, right: set[int]) -> list[str]:
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[int]) -> list[str]:
     """Columns padded to their widest cell; the last is left ragged so one long cell does not widen the rest."""
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
 

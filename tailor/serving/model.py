@@ -84,8 +84,9 @@ class Served:
     def expires_at(self) -> datetime | None:
         return parse_time(self.tags.get(TAG_EXPIRES_AT))
 
-    def in_commitment(self, now: datetime) -> bool:
-        return self.commitment_end is not None and now < self.commitment_end
+    def term_end(self, now: datetime) -> datetime | None:
+        """The end of a commitment term still running at `now` (nothing may delete it before), else None."""
+        return self.commitment_end if self.commitment_end is not None and now < self.commitment_end else None
 
     @property
     def busy(self) -> bool:

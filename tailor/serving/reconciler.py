@@ -97,15 +97,16 @@ def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -
 def _managed(
     clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport
 ) -> None:
-    if served.in_commitment(now):
-        end = format_time(served.commitment_end)
+    term_end = served.term_end(now)
+    if term_end is not None:
+        end = format_time(term_end)
         report.committed.append((served.arn, end))
         _warn_once(
             clients,
             wiring,
             policy,
             served,
-            served.commitment_end,
+            term_end,
             now,
             report,
             f"its commitment term ends {end} and then renews automatically",
@@ -178,8 +179,9 @@ def _warn_once(
 def _unmanaged(
     clients: Any, wiring: Wiring, policy: SweepPolicy, served: Served, now: datetime, report: SweepReport
 ) -> None:
-    if served.in_commitment(now):
-        report.committed.append((served.arn, format_time(served.commitment_end)))
+    term_end = served.term_end(now)
+    if term_end is not None:
+        report.committed.append((served.arn, format_time(term_end)))
         report.unmanaged.append(served.arn)
         return
     if policy.unmanaged == "delete":
@@ -203,7 +205,7 @@ def _count(outcome: Outcome, report: SweepReport) -> None:
     bucket = {"deleted": report.deleted, "would-delete": report.would_delete, "deferred": report.deferred}.get(
         outcome.action
     )
-    if bucket is not None:
+    if bucket is not None and outcome.arn is not None:
         bucket.append(outcome.arn)
 
 

@@ -57,8 +57,9 @@ def teardown(
             "refusing to delete %s: not managed by Tailor %s (tags %s)", arn, wiring.environment, dict(served.tags)
         )
         return Outcome(arn, "not-managed")
-    if served.in_commitment(now):
-        return Outcome(arn, "committed", f"commitment term ends {format_time(served.commitment_end)}")
+    term_end = served.term_end(now)
+    if term_end is not None:
+        return Outcome(arn, "committed", f"commitment term ends {format_time(term_end)}")
     expires = served.expires_at
     if not force and expires is not None and now < expires:
         return Outcome(
@@ -92,7 +93,12 @@ def _mark_deleted(
     key = served.tags.get(TAG_SERVING_KEY) if served else None
     name = naming.serving_record_name(wiring.environment, key) if key else _record_for(clients, wiring, arn)
     record = records.get(clients.ssm, name) if name else None
-    if record is not None and record.get("arn") == arn and record.get("status") not in ("deleted", "removed"):
+    if (
+        name is not None
+        and record is not None
+        and record.get("arn") == arn
+        and record.get("status") not in ("deleted", "removed")
+    ):
         records.put(
             clients.ssm,
             name,

@@ -611,9 +611,26 @@ def test_linear_engine_agrees_with_python_re(data):
     python = re.compile(compiled.python, re.ASCII)
     if data.draw(st.booleans(), label="from_regex"):
         text = data.draw(
-            st.from_regex(python, fullmatch=True).filter(lambda s: len(s) <= 300 and "\r" not in s), label="text"
+            st.from_regex(python, fullmatch=True).filter(
+                lambda s: len(s) <= 300 and not _JAVA_LINE_TERMINATORS & set(s)
+            ),
+            label="text",
         )
     else:
         text = "".join(data.draw(st.lists(_ALPHABET, max_size=6), label="text"))
-    # When both engines match / Then they agree ('.' and \r differ by design: Java excludes \r)
+    # When both engines match / Then they agree (Java's '.' also excludes \r, \x85, \u2028 and \u2029, which
+    # Python's '.' matches: strings holding them differ by design and are left out)
     assert compiled.fullmatch(text) == (python.fullmatch(text) is not None), (java, text)
+
+
+# Java's '.' matches neither of these, Python's does (Pattern docs, "Line terminators"); \n excludes both.
+_JAVA_LINE_TERMINATORS = {"\r", "\x85", "\u2028", "\u2029"}
+
+
+@pytest.mark.parametrize("text", ["arn:aws:iam:::role/\x85", "arn:aws:iam:::role/a\u2028", "arn:aws:iam:::role/\r"])
+def test_java_dot_excludes_every_line_terminator(text):
+    # Given the role ARN pattern and a role name holding a Java line terminator (a counterexample hypothesis found)
+    compiled = compile_pattern(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
+    # Then the linear engine refuses it, as Java (and so Bedrock) would, though Python's '.' matches it
+    assert not compiled.fullmatch(text)
+    assert compiled.fullmatch("arn:aws:iam:::role/a")

@@ -14,7 +14,7 @@ from tailor.config.environment import load_environment
 from tailor.jobs.preflight import check_datasets
 from tailor.plan.build import budget_problems, build_plan, render, write_plan
 from tests.conftest import ROOT
-from tests.unit.test_config import CATALOG, DEV, write
+from tests.unit.config.test_environment import CATALOG, DEV, write
 
 MICRO = "amazon.nova-micro-v1:0:128k"
 PRO = "amazon.nova-pro-v1:0:300k"
@@ -327,7 +327,7 @@ def test_given_a_budget_and_a_throughput_the_catalog_cannot_price_then_the_budge
     from tailor.jobs.preflight import check_datasets
     from tailor.plan.build import build_plan
     from tests.conftest import ROOT
-    from tests.unit.test_config import CATALOG
+    from tests.unit.config.test_environment import CATALOG
 
     # Given dev, with the PT price of its served model removed from the catalog
     env = load_environment(ROOT / "config" / "dev.yaml", CATALOG, base_dir=ROOT)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tailor.config.environment import load_environment
 from tailor.errors import UserError
 from tests.conftest import ROOT
-from tests.unit.test_config import CATALOG, DEV, write
+from tests.unit.config.test_environment import CATALOG, DEV, write
 
 ARN = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-micro-v1:0:128k/abcdefghijkl"
 
