@@ -36,7 +36,7 @@ def aws():
 
 @pytest.fixture
 def bedrock_double(aws):
-    from tests.doubles.bedrock import BedrockDouble
+    from rehearsal.bedrock import BedrockDouble
 
     double = BedrockDouble(
         account=ACCOUNT, region=REGION, strict=True, require_client_tokens=True, foundation_models=None

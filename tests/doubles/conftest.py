@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.doubles.bedrock import BedrockDouble, FakeClock
+from rehearsal.bedrock import BedrockDouble, FakeClock
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"

@@ -11,15 +11,15 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
-from tests.doubles.bedrock import (
+from rehearsal.bedrock import (
     BedrockDouble,
     DoubleError,
     FakeClock,
     MissingClientTokenError,
     UnimplementedOperationError,
 )
+from rehearsal.service_model import RequestViolation, ResponseViolation, get_service_model, validate_request
 from tests.doubles.conftest import ACCOUNT, REGION, make_client
-from tests.doubles.service_model import RequestViolation, ResponseViolation, get_service_model, validate_request
 
 MODEL = get_service_model()
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/TailorBedrockRole"

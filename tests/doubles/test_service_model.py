@@ -1,4 +1,4 @@
-"""Tests of tests/doubles/service_model.py: every rule type, on real Bedrock shapes."""
+"""Tests of rehearsal/service_model.py: every rule type, on real Bedrock shapes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from botocore.validate import validate_parameters
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.doubles import service_model as sm
-from tests.doubles.service_model import (
+from rehearsal import service_model as sm
+from rehearsal.service_model import (
     RequestViolation,
     ResponseViolation,
     ServiceModelViolation,

@@ -48,6 +48,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 import functions.teardown as teardown_function
+from rehearsal.bedrock import BedrockDouble, BedrockServiceError, FakeClock
 from tailor import naming
 from tailor.config import serving as serving_config
 from tailor.jobs import completion
@@ -57,7 +58,6 @@ from tailor.serving import resource as serving_resource
 from tailor.serving.model import BUSY, TAG_ENVIRONMENT, TAG_EXPIRES_AT, TAG_MANAGED_BY, TAG_SERVING_KEY, parse_time
 from tailor.serving.schedules import MAX_EVENT_AGE_S, MAX_RETRY_ATTEMPTS, Wiring
 from tests.conftest import ACCOUNT, REGION
-from tests.doubles.bedrock import BedrockDouble, BedrockServiceError, FakeClock
 
 UTC = UTC
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

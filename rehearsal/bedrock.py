@@ -4,7 +4,7 @@ Why: moto 5.2.5 has no Provisioned Throughput (PT) or custom-model deployment
 API, drops ``customizationConfig``, ignores ``clientRequestToken`` and uses
 ARNs that do not match the real regexes (shared/reference/bedrock.md G).  This
 double keeps state, validates every request and every response against
-botocore's service model (:mod:`tests.doubles.service_model`), and answers a
+botocore's service model (:mod:`rehearsal.service_model`), and answers a
 real ``boto3.client("bedrock")`` so callers see ordinary ``ClientError``\\s,
 paginators and retries.
 
@@ -55,14 +55,14 @@ success reports ``ResponseMetadata.RetryAttempts``.  Back-off sleeps are real
 Loud failures (never a silent success): an operation the double does not
 implement raises :class:`UnimplementedOperationError`; a response the double
 builds that breaks the output shape raises
-:class:`~tests.doubles.service_model.ResponseViolation`; tagging an ARN kind
+:class:`~rehearsal.service_model.ResponseViolation`; tagging an ARN kind
 the double does not model raises :class:`UnimplementedOperationError`.  These
 propagate out of the client call (botocore does not retry them) and are also
 kept in :attr:`BedrockDouble.errors` (``assert_no_errors()``), in case the
 code under test swallows exceptions.  A request that breaks the service model
 gets what AWS gives, a ``ValidationException`` with the AWS wording plus the
 path; it is recorded in :attr:`BedrockDouble.rejections`.  With
-``strict=True`` it raises :class:`~tests.doubles.service_model.RequestViolation`
+``strict=True`` it raises :class:`~rehearsal.service_model.RequestViolation`
 (an ``AssertionError``) instead.
 
 Error codes: see ``ERROR_CODES_USED`` at the bottom of this module; every code
@@ -94,7 +94,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import Shape
 from botocore.utils import parse_to_aware_datetime
 
-from tests.doubles.service_model import (
+from rehearsal.service_model import (
     RequestViolation,
     ResponseViolation,
     get_service_model,
@@ -686,7 +686,7 @@ class BedrockDouble:
             handler = getattr(self, f"_op_{op_name}", None)
             if handler is None:
                 err = UnimplementedOperationError(
-                    f"BedrockDouble does not implement {op_name}; implement it in tests/doubles/bedrock.py "
+                    f"BedrockDouble does not implement {op_name}; implement it in rehearsal/bedrock.py "
                     f"or do not call it (params: {caller!r})"
                 )
                 self.errors.append(err)
