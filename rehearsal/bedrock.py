@@ -52,6 +52,36 @@ success reports ``ResponseMetadata.RetryAttempts``.  Back-off sleeps are real
 ``time.sleep`` calls in ``botocore.endpoint``; wrap the code under test in
 ``with double.instant_retries():`` to turn them into fake-clock advances.
 
+Served over HTTP (``rehearsal/http.py``)
+----------------------------------------
+The same double answers real HTTP requests: the server routes each request to
+an operation from botocore's model, parses it into parameters and calls
+:meth:`BedrockDouble.respond`, which is the code path ``before-send`` uses
+(validation, state, the REST-JSON response with ``x-amzn-ErrorType``).  One
+implementation serves the tests and the rehearsal.  Over the wire the double
+cannot see which ``clientRequestToken`` botocore filled in; the server treats
+a uuid4-shaped token as botocore's (a heuristic, see ``rehearsal/README.md``).
+
+Time
+----
+Every transition is driven by ``clock`` and applied at the start of each call
+(or by :meth:`tick`), stamped with the time it was due.  With a
+:class:`~rehearsal.clock.FakeClock` and the default delays nothing moves by
+itself: tests call ``settle()`` / ``finish_job()`` exactly as before.  With
+``job_duration`` set, a job walks its ``statusDetails`` stages (validation,
+data processing, training) and ends ``Completed`` with metrics and a custom
+model after that long (or as :meth:`plan_job_outcome` says);
+``throughput_ready_delay`` and ``deployment_ready_delay`` do the same for PTs
+and deployments; :meth:`hold` keeps chosen resources where they are (a PT
+stuck in ``Creating``).  Every status change is appended to
+:attr:`BedrockDouble.transitions` (the timeline a harness prints).
+
+Quotas (all off unless set; the HTTP server turns Bedrock's defaults on):
+``job_concurrency_quota`` (jobs InProgress/Stopping), ``model_unit_quota``
+(MUs across all PTs), ``no_commitment_throughput_quota`` (no-commitment PTs),
+``no_commitment_model_units_per_throughput``, ``commitment_model_unit_quota``
+(MUs across committed PTs) and ``allow_base_model_without_commitment``.
+
 Loud failures (never a silent success): an operation the double does not
 implement raises :class:`UnimplementedOperationError`; a response the double
 builds that breaks the output shape raises
@@ -94,6 +124,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import Shape
 from botocore.utils import parse_to_aware_datetime
 
+from rehearsal.clock import FakeClock, WallClock
 from rehearsal.service_model import (
     RequestViolation,
     ResponseViolation,
@@ -108,6 +139,7 @@ UTC = dt.UTC
 
 __all__ = [
     "BedrockDouble",
+    "BEDROCK_DEFAULT_QUOTAS",
     "BedrockServiceError",
     "Call",
     "CustomModelRecord",
@@ -117,8 +149,13 @@ __all__ = [
     "FakeClock",
     "JobRecord",
     "MissingClientTokenError",
+    "PlannedOutcome",
     "ThroughputRecord",
+    "Transition",
     "UnimplementedOperationError",
+    "WallClock",
+    "WireResponse",
+    "fault_status",
 ]
 
 # Customizable foundation models per Region (shared/reference/bedrock.md C,
@@ -151,10 +188,31 @@ DEFAULT_CUSTOMIZABLE_MODELS: dict[str, frozenset[str]] = {
     ),
 }
 
+# Bedrock's default quotas, which the HTTP server applies (constructor arguments of BedrockDouble; the
+# double itself defaults to none of them, so the tests opt in).  Sources:
+# - no-commitment PTs: "For custom models with no commitment, a quota of one model unit is available for each
+#   Provisioned Throughput. You can create up to two Provisioned Throughputs per account." and "Base model ...
+#   no commitment: Not available" (docs:prov-throughput, an earlier version of the page; the current page says
+#   "By default, your account provides you with 2 MUs to distribute between Provisioned Throughputs with no
+#   commitment", docs:prov-thru-purchase, and newer still that even these need a Support request).
+# - concurrent customization jobs: 2, UNCONFIRMED in AWS docs; terraform-provider-aws PR #37990 says 2 per
+#   account and not adjustable.
+# - committed MUs: "By default, your account has no model units for purchasing Provisioned Throughputs with
+#   commitment" (botocore CreateProvisionedModelThroughput docstring), i.e. 0; left unlimited here so a
+#   commitment can be rehearsed at all: pass commitment_model_unit_quota=0 to rehearse an account without them.
+BEDROCK_DEFAULT_QUOTAS: dict[str, Any] = {
+    "job_concurrency_quota": 2,
+    "no_commitment_throughput_quota": 2,
+    "no_commitment_model_units_per_throughput": 1,
+    "allow_base_model_without_commitment": False,
+}
+
 _CTX_KEY = "tailor_bedrock_double"
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _JOB_STAGES = ("validationDetails", "dataProcessingDetails", "trainingDetails")
 _JOB_ACTIVE = ("InProgress", "Stopping")
+# With job_duration set: validation ends at 20 % of it and data processing at 40 %; training takes the rest.
+_DEFAULT_STAGE_FRACTIONS = (0.2, 0.4)
 # Codes AWS commonly returns without modelling them per operation.
 _GENERIC_CODES = {
     "ServiceUnavailableException": 503,
@@ -166,46 +224,6 @@ _GENERIC_CODES = {
     "ExpiredTokenException": 403,
     "TooManyRequestsException": 429,
 }
-
-
-# --------------------------------------------------------------------------
-# Clock
-# --------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A controllable clock returning aware UTC datetimes.
-
-    ``clock()`` / ``clock.now()`` read it; ``clock.advance(seconds=..)`` (any
-    ``timedelta`` keyword) moves it; ``clock.set(datetime)`` jumps.
-    """
-
-    DEFAULT_START = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
-
-    def __init__(self, start: dt.datetime | None = None):
-        start = start or self.DEFAULT_START
-        if start.tzinfo is None or start.utcoffset() is None:
-            raise ValueError("FakeClock needs a timezone-aware start")
-        self._now = start.astimezone(UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self._now
-
-    def now(self) -> dt.datetime:
-        return self._now
-
-    def advance(self, seconds: float = 0, **kwargs: float) -> dt.datetime:
-        self._now = self._now + dt.timedelta(seconds=seconds, **kwargs)
-        return self._now
-
-    def set(self, when: dt.datetime) -> dt.datetime:
-        if when.tzinfo is None or when.utcoffset() is None:
-            raise ValueError("FakeClock.set needs a timezone-aware datetime")
-        self._now = when.astimezone(UTC)
-        return self._now
-
-    def __repr__(self) -> str:
-        return f"FakeClock({self._now.isoformat()})"
 
 
 # --------------------------------------------------------------------------
@@ -244,6 +262,23 @@ class BedrockServiceError(Exception):
         return {"message": self.message, **self.fields}
 
 
+def fault_status(
+    operation_name: str, code: str, http_status: int | None = None, *, allow_unmodelled: bool = False
+) -> tuple[str, int]:
+    """(API operation name, HTTP status) of an injectable fault; ValueError for an unknown operation,
+    a code the operation does not model (unless generic or ``allow_unmodelled``) or a bad status."""
+    try:
+        opm = operation_model(operation_name)
+    except KeyError:
+        raise ValueError(f"bedrock has no operation {operation_name!r}") from None
+    modelled = {s.name for s in opm.error_shapes}
+    if code not in modelled and code not in _GENERIC_CODES and not allow_unmodelled:
+        raise ValueError(f"{code!r} is not an error of {opm.name} (modelled: {sorted(modelled)})")
+    if http_status is not None and not 400 <= http_status <= 599:
+        raise ValueError(f"http_status must be a 4xx or 5xx status, not {http_status}")
+    return opm.name, http_status or BedrockServiceError(code, "").http_status
+
+
 def _validation(message: str) -> BedrockServiceError:
     return BedrockServiceError("ValidationException", message)
 
@@ -269,7 +304,10 @@ class Call(tuple):
     tokens).  Extra attributes: ``sent_params`` (what went on the wire, tokens
     included), ``injected_tokens`` (members botocore auto-filled, e.g.
     ``["clientRequestToken"]``), ``attempt`` (1 = first try, 2 = first retry),
-    ``error_code`` (the code returned, or None on success).
+    ``error_code`` (the code returned, or None on success), ``time`` (the
+    double's clock when it answered), ``status`` (the HTTP status returned, None
+    when the double raised), ``error_message``, ``response`` (the result on
+    success) and ``failure`` (the loud error the double raised, if any).
     """
 
     def __new__(cls, operation_name: str, params: dict, sent_params: dict, injected_tokens: list[str], attempt: int):
@@ -278,6 +316,11 @@ class Call(tuple):
         self.injected_tokens = injected_tokens
         self.attempt = attempt
         self.error_code: str | None = None
+        self.time: dt.datetime | None = None
+        self.status: int | None = None
+        self.error_message: str | None = None
+        self.response: dict | None = None
+        self.failure: str | None = None
         return self
 
     @property
@@ -393,6 +436,45 @@ class DeploymentRecord:
     update_status: str | None = None
 
 
+@dataclass(frozen=True)
+class Transition:
+    """One status change, stamped with the time it was due (the timeline of a run).
+
+    ``kind``: job, custom-model, provisioned-model or custom-model-deployment.  ``old`` is None
+    for a creation and ``new`` is "Deleted" for a deletion.  ``stage``: the ``statusDetails``
+    member for a job stage change; ``"update"`` for a deployment's ``updateDetails``.  ``cause``:
+    the operation that made it, "time" (a delay elapsed) or "control" (a test or harness call).
+    """
+
+    time: dt.datetime
+    kind: str
+    arn: str
+    name: str
+    old: str | None
+    new: str
+    cause: str
+    stage: str | None = None
+
+
+@dataclass
+class PlannedOutcome:
+    """How the next ``times`` jobs whose name contains ``name_contains`` end when their time is up."""
+
+    name_contains: str
+    status: str
+    failure_message: str | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    """A REST-JSON HTTP response: what Bedrock would put on the wire."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 @dataclass
 class _Fault:
     code: str
@@ -473,12 +555,25 @@ class BedrockDouble:
         listed); ``None`` accepts any well-formed id.
     ``kms_aliases``: alias name -> key id, to resolve ``alias/...`` KMS ids
         (default: a uuid5 derived from the alias).
+    ``job_duration``: time from CreateModelCustomizationJob to the job's end,
+        walking its stages on the way (default ``None``: only ``finish_job``).
+        ``job_stage_fractions``: when validation and data processing end, as
+        fractions of it.  ``job_metrics``: (trainingLoss, validationLoss) of a
+        job ended by time.
     ``job_concurrency_quota``, ``model_unit_quota``: None = unlimited; else
         ServiceQuotaExceededException past it.
+    ``no_commitment_throughput_quota`` (PTs without commitment per account and
+        Region), ``no_commitment_model_units_per_throughput``,
+        ``commitment_model_unit_quota`` (MUs across committed PTs): None =
+        unlimited; ``allow_base_model_without_commitment=False`` refuses a
+        no-commitment PT for a base model.  See ``BEDROCK_DEFAULT_QUOTAS``.
     ``tag_limit``: tags per resource (200).  ``default_page_size``: maxResults
         default for List* (100, UNCONFIRMED).  ``stop_not_running_code``: code for
         StopModelCustomizationJob on a job not InProgress (ValidationException,
         UNCONFIRMED; ConflictException is also modelled for Stop).
+        ``commitment_delete_code``: code for DeleteProvisionedModelThroughput
+        inside the commitment term (ValidationException, UNCONFIRMED;
+        ConflictException is also modelled for Delete).
     """
 
     def __init__(
@@ -494,11 +589,19 @@ class BedrockDouble:
         deployment_ready_delay: dt.timedelta | None = None,
         foundation_models: Any = "default",
         kms_aliases: dict[str, str] | None = None,
+        job_duration: dt.timedelta | None = None,
+        job_stage_fractions: tuple[float, float] = _DEFAULT_STAGE_FRACTIONS,
+        job_metrics: tuple[float | None, float | None] = (0.1, 0.2),
         job_concurrency_quota: int | None = None,
         model_unit_quota: int | None = None,
+        no_commitment_throughput_quota: int | None = None,
+        no_commitment_model_units_per_throughput: int | None = None,
+        commitment_model_unit_quota: int | None = None,
+        allow_base_model_without_commitment: bool = True,
         tag_limit: int = 200,
         default_page_size: int = 100,
         stop_not_running_code: str = "ValidationException",
+        commitment_delete_code: str = "ValidationException",
     ):
         if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError("account must be 12 digits")
@@ -516,11 +619,24 @@ class BedrockDouble:
             foundation_models = DEFAULT_CUSTOMIZABLE_MODELS.get(region)
         self.foundation_models = None if foundation_models is None else frozenset(foundation_models)
         self.kms_aliases = dict(kms_aliases or {})
+        first, second = job_stage_fractions
+        if not 0 <= first <= second <= 1:
+            raise ValueError("job_stage_fractions must be two fractions 0 <= validation <= data processing <= 1")
+        self.job_duration = job_duration
+        self.job_stage_fractions = (float(first), float(second))
+        self.job_metrics = job_metrics
         self.job_concurrency_quota = job_concurrency_quota
         self.model_unit_quota = model_unit_quota
+        self.no_commitment_throughput_quota = no_commitment_throughput_quota
+        self.no_commitment_model_units_per_throughput = no_commitment_model_units_per_throughput
+        self.commitment_model_unit_quota = commitment_model_unit_quota
+        self.allow_base_model_without_commitment = allow_base_model_without_commitment
         self.tag_limit = tag_limit
         self.default_page_size = default_page_size
         self.stop_not_running_code = stop_not_running_code
+        if commitment_delete_code not in ("ValidationException", "ConflictException"):
+            raise ValueError("commitment_delete_code must be ValidationException or ConflictException")
+        self.commitment_delete_code = commitment_delete_code
 
         # Inspection
         self.calls: list[Call] = []
@@ -532,6 +648,11 @@ class BedrockDouble:
         self.rejections: list[tuple[str, RequestViolation]] = []
         self.errors: list[BaseException] = []
         self.retry_sleeps: list[float] = []
+        self.transitions: list[Transition] = []
+        # Shared, not copied: the HTTP server hands every double (one per account and Region) the same
+        # list and set, so a harness plans outcomes and holds without knowing which account will ask.
+        self.job_outcomes: list[PlannedOutcome] = []
+        self.holds: set[str] = set()  # resource ARNs or name substrings whose time-driven changes wait
 
         self._service_model = get_service_model()
         self._lock = threading.RLock()
@@ -625,17 +746,43 @@ class BedrockDouble:
         op_name = event_name.rsplit(".", 1)[-1]
         context = request.context or {}
         attempt = int(context.get("retries", {}).get("attempt", 1))
-        status, body, error = self._serve(op_name, context.get(_CTX_KEY), attempt)
-        headers = {"x-amzn-RequestId": self._request_id(), "Content-Type": "application/json"}
-        if error is not None:
-            headers["x-amzn-ErrorType"] = error.code
-            payload = error.body()
-        else:
-            extra_headers, payload = self._to_wire(op_name, body)
-            headers.update(extra_headers)
-        data = json.dumps(payload).encode("utf-8")
-        headers["Content-Length"] = str(len(data))
-        return AWSResponse(request.url, status, headers, _RawBody(data))
+        wire = self._respond(op_name, context.get(_CTX_KEY), attempt, None)
+        return AWSResponse(request.url, wire.status, dict(wire.headers), _RawBody(wire.body))
+
+    def respond(
+        self,
+        operation_name: str,
+        params: dict,
+        *,
+        caller_params: dict | None = None,
+        attempt: int = 1,
+        request_id: str | None = None,
+    ) -> WireResponse:
+        """Answer one request given as parameters: the HTTP response Bedrock would send.
+
+        What ``before-send`` does for an attached client, for callers that parsed a request
+        themselves (the HTTP server).  ``params`` are the parameters as sent (tokens included);
+        ``caller_params`` what the caller passed before botocore filled tokens (default: the same,
+        i.e. no token counts as injected).  Loud errors (:class:`DoubleError`) propagate.
+        """
+        with self._lock:
+            caller = params if caller_params is None else caller_params
+            stash = {"caller": copy.deepcopy(caller), "live": copy.deepcopy(params)}
+            return self._respond(operation_model(operation_name, self._service_model).name, stash, attempt, request_id)
+
+    def _respond(self, op_name: str, stash: dict | None, attempt: int, request_id: str | None) -> WireResponse:
+        with self._lock:
+            status, body, error = self._serve(op_name, stash, attempt)
+            headers = {"x-amzn-RequestId": request_id or self._request_id(), "Content-Type": "application/json"}
+            if error is not None:
+                headers["x-amzn-ErrorType"] = error.code
+                payload = error.body()
+            else:
+                extra_headers, payload = self._to_wire(op_name, body)
+                headers.update(extra_headers)
+            data = json.dumps(payload).encode("utf-8")
+            headers["Content-Length"] = str(len(data))
+            return WireResponse(status, headers, data)
 
     def _on_before_call(self, model: Any, params: dict, context: dict, **_: Any) -> tuple:
         status, body, error = self._serve(model.name, context.get(_CTX_KEY), 1)
@@ -659,6 +806,26 @@ class BedrockDouble:
         self, op_name: str, stash: dict | None, attempt: int
     ) -> tuple[int, dict | None, BedrockServiceError | None]:
         with self._lock:
+            self._call = None
+            try:
+                status, body, error = self._dispatch(op_name, stash, attempt)
+                call = self._call
+                if call is not None:
+                    call.status = status
+                    call.error_message = error.message if error is not None else None
+                    call.response = copy.deepcopy(body) if error is None else None
+                return status, body, error
+            except Exception as exc:
+                if self._call is not None:
+                    self._call.failure = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                self._call = None  # transitions noted outside a call are "time" or "control"
+
+    def _dispatch(
+        self, op_name: str, stash: dict | None, attempt: int
+    ) -> tuple[int, dict | None, BedrockServiceError | None]:
+        with self._lock:
             if stash is None:
                 err = DoubleError(
                     f"{op_name}: no parameters captured; was the client attached with BedrockDouble.attach()?"
@@ -673,6 +840,7 @@ class BedrockDouble:
             self.calls.append(call)
             self._call = call
             self._tick()
+            call.time = self._now()
 
             fault = self._take_fault(op_name)
             if fault is not None and not fault.after_apply:
@@ -924,55 +1092,199 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Time-driven transitions
     # ------------------------------------------------------------------
+    def _note(
+        self,
+        kind: str,
+        arn: str,
+        name: str,
+        old: str | None,
+        new: str,
+        when: dt.datetime,
+        cause: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        """Record a status change in :attr:`transitions` (cause: the current operation unless given)."""
+        if cause is None:
+            cause = self._call.operation_name if self._call is not None else "control"
+        self.transitions.append(Transition(when, kind, arn, name, old, new, cause, stage))
+
+    def _held(self, arn: str, name: str) -> bool:
+        return any(h == arn or (not h.startswith("arn:") and h in name) for h in self.holds)
+
     def _tick(self) -> None:
         now = self._now()
+        if self.job_duration is not None:
+            for job in list(self.jobs.values()):
+                if job.status == "InProgress" and not self._held(job.arn, job.name):
+                    self._advance_job_by_time(job, now)
         if self.stop_delay is not None:
             for job in self.jobs.values():
                 if job.status == "Stopping" and now - job.status_changed_at >= self.stop_delay:
-                    self._complete_stop(job, job.status_changed_at + self.stop_delay)
+                    self._complete_stop(job, job.status_changed_at + self.stop_delay, cause="time")
         if self.throughput_ready_delay is not None:
             for pt in self.throughputs.values():
-                if pt.status in ("Creating", "Updating") and now - pt.status_changed_at >= self.throughput_ready_delay:
-                    self._pt_in_service(pt, pt.status_changed_at + self.throughput_ready_delay)
+                if (
+                    pt.status in ("Creating", "Updating")
+                    and now - pt.status_changed_at >= self.throughput_ready_delay
+                    and not self._held(pt.arn, pt.name)
+                ):
+                    self._pt_in_service(pt, pt.status_changed_at + self.throughput_ready_delay, cause="time")
         if self.deployment_ready_delay is not None:
             for dep in self.deployments.values():
-                if now - dep.status_changed_at >= self.deployment_ready_delay:
-                    self._deployment_ready(dep, dep.status_changed_at + self.deployment_ready_delay)
+                if now - dep.status_changed_at >= self.deployment_ready_delay and not self._held(dep.arn, dep.name):
+                    self._deployment_ready(dep, dep.status_changed_at + self.deployment_ready_delay, cause="time")
 
-    def _complete_stop(self, job: JobRecord, when: dt.datetime) -> None:
-        job.status = "Stopped"
+    def _advance_job_by_time(self, job: JobRecord, now: dt.datetime) -> None:
+        """Walk the stages due by ``now`` (each stamped with its due time), then end the job."""
+        assert self.job_duration is not None
+        start = job.creation_time
+        first, second = self.job_stage_fractions
+        boundaries = (
+            (start + self.job_duration * first, _JOB_STAGES[0], _JOB_STAGES[1]),
+            (start + self.job_duration * second, _JOB_STAGES[1], _JOB_STAGES[2]),
+        )
+        for due, done, following in boundaries:
+            if now < due:
+                return
+            if job.stages[done]["status"] == "InProgress":
+                self._set_stage(job, done, "Completed", due, cause="time")
+                if job.stages[following]["status"] == "NotStarted":
+                    self._set_stage(job, following, "InProgress", due, cause="time")
+        end = start + self.job_duration
+        if now < end:
+            return
+        outcome = self._take_outcome(job.name)
+        status = outcome.status if outcome else "Completed"
+        training_loss, validation_loss = self.job_metrics
+        self._end_job(
+            job,
+            status,
+            end,
+            training_loss=training_loss,
+            validation_loss=validation_loss,
+            failure_message=outcome.failure_message if outcome else None,
+            cause="time",
+        )
+
+    def _take_outcome(self, job_name: str) -> PlannedOutcome | None:
+        for outcome in self.job_outcomes:
+            if outcome.name_contains in job_name and outcome.times > 0:
+                outcome.times -= 1
+                if outcome.times == 0:
+                    self.job_outcomes.remove(outcome)
+                return outcome
+        return None
+
+    def _set_stage(self, job: JobRecord, stage: str, status: str, when: dt.datetime, cause: str | None = None) -> None:
+        old = job.stages[stage]["status"]
+        job.stages[stage].update(status=status, lastModifiedTime=when)
+        job.last_modified_time = when
+        self._note("job", job.arn, job.name, old, status, when, cause, stage=stage)
+
+    def _set_job_status(self, job: JobRecord, status: str, when: dt.datetime, cause: str | None = None) -> None:
+        old = job.status
+        job.status = status
+        job.last_modified_time = when
+        job.status_changed_at = when
+        self._note("job", job.arn, job.name, old, status, when, cause)
+
+    def _complete_stop(self, job: JobRecord, when: dt.datetime, cause: str | None = None) -> None:
         for stage in job.stages.values():
             if stage["status"] == "Stopping":
                 stage["status"] = "Stopped"
                 stage["lastModifiedTime"] = when
         job.end_time = when
-        job.last_modified_time = when
-        job.status_changed_at = when
+        self._set_job_status(job, "Stopped", when, cause)
 
-    def _pt_in_service(self, pt: ThroughputRecord, when: dt.datetime) -> None:
+    def _pt_in_service(self, pt: ThroughputRecord, when: dt.datetime, cause: str | None = None) -> None:
+        old = pt.status
         pt.status = "InService"
         pt.model_arn = pt.desired_model_arn
         pt.model_units = pt.desired_model_units
         pt.failure_message = None
         pt.last_modified_time = when
         pt.status_changed_at = when
+        self._note("provisioned-model", pt.arn, pt.name, old, "InService", when, cause)
 
-    def _deployment_ready(self, dep: DeploymentRecord, when: dt.datetime) -> bool:
+    def _deployment_ready(self, dep: DeploymentRecord, when: dt.datetime, cause: str | None = None) -> bool:
         changed = False
         if dep.status == "Creating":
             dep.status = "Active"
             changed = True
+            self._note("custom-model-deployment", dep.arn, dep.name, "Creating", "Active", when, cause)
         if dep.update_status == "Updating":
             dep.model_arn = dep.update_model_arn or dep.model_arn
             dep.update_status = "UpdateCompleted"
             changed = True
+            self._note(
+                "custom-model-deployment", dep.arn, dep.name, "Updating", "UpdateCompleted", when, cause, "update"
+            )
         if changed:
             dep.last_updated_at = when
             dep.status_changed_at = when
         return changed
 
+    def _end_job(
+        self,
+        job: JobRecord,
+        status: str,
+        when: dt.datetime,
+        *,
+        training_loss: float | None,
+        validation_loss: float | None,
+        failure_message: str | None,
+        cause: str | None = None,
+    ) -> None:
+        """End an active job at ``when``: Completed (with metrics and its custom model), Failed or Stopped."""
+        if status == "Completed":
+            for name, stage in job.stages.items():
+                if stage["status"] != "Completed":
+                    self._set_stage(job, name, "Completed", when, cause)
+            validators = job.request.get("validationDataConfig", {}).get("validators", [])
+            if training_loss is not None:
+                job.training_metrics = {"trainingLoss": float(training_loss)}
+            if validation_loss is not None and validators:
+                job.validation_metrics = [{"validationLoss": float(validation_loss)} for _ in validators]
+            model_arn = self._arn(f"custom-model/{job.foundation_model_id}/{self._new_id('custom-model')}")
+            req = job.request
+            model = CustomModelRecord(
+                arn=model_arn,
+                name=job.output_model_name,
+                foundation_model_id=job.foundation_model_id,
+                foundation_model_arn=job.foundation_model_arn,
+                base_model_arn=job.base_model_arn,
+                creation_time=when,
+                seq=self._next_seq(),
+                status="Active",
+                job_arn=job.arn,
+                job_name=job.name,
+                customization_type=job.customization_type,
+                kms_key_arn=job.kms_key_arn,
+                hyper_parameters=copy.deepcopy(req.get("hyperParameters")),
+                training_data_config=copy.deepcopy(req["trainingDataConfig"]),
+                validation_data_config=copy.deepcopy(req.get("validationDataConfig", {"validators": []})),
+                output_data_config=copy.deepcopy(req["outputDataConfig"]),
+                customization_config=copy.deepcopy(req.get("customizationConfig")),
+                training_metrics=copy.deepcopy(job.training_metrics),
+                validation_metrics=copy.deepcopy(job.validation_metrics),
+            )
+            self.custom_models[model_arn] = model
+            if req.get("customModelTags"):
+                self.tags[model_arn] = {t["key"]: t["value"] for t in req["customModelTags"]}
+            job.output_model_arn = model_arn
+            self._note("custom-model", model_arn, model.name, None, "Active", when, cause)
+        else:
+            final = "Failed" if status == "Failed" else "Stopped"
+            for name, stage in job.stages.items():
+                if stage["status"] in ("InProgress", "Stopping"):
+                    self._set_stage(job, name, final, when, cause)
+            if status == "Failed":
+                job.failure_message = failure_message or "Model customization failed (injected by BedrockDouble)."
+        job.end_time = when
+        self._set_job_status(job, status, when, cause)
+
     # ------------------------------------------------------------------
-    # Control API (for tests)
+    # Control API (for tests and the HTTP server's harness endpoints)
     # ------------------------------------------------------------------
     def tick(self) -> None:
         """Apply the time-driven transitions due at ``clock()`` now.
@@ -987,25 +1299,32 @@ class BedrockDouble:
 
         Jobs Stopping -> Stopped; PTs Creating/Updating -> InService;
         deployments Creating -> Active and update Updating -> UpdateCompleted.
-        InProgress jobs are left alone: use :meth:`finish_job`.
+        InProgress jobs are left alone: use :meth:`finish_job`.  Holds apply only
+        to changes made by time: ``settle`` is an explicit order and overrides them.
         """
         with self._lock:
             now = self._now()
             changes = []
             for job in self.jobs.values():
                 if job.status == "Stopping":
-                    self._complete_stop(job, now)
+                    self._complete_stop(job, now, cause="control")
                     changes.append((job.arn, "Stopping", "Stopped"))
             for pt in self.throughputs.values():
                 if pt.status in ("Creating", "Updating"):
                     old = pt.status
-                    self._pt_in_service(pt, now)
+                    self._pt_in_service(pt, now, cause="control")
                     changes.append((pt.arn, old, "InService"))
             for dep in self.deployments.values():
                 old = dep.status if dep.status == "Creating" else f"update:{dep.update_status}"
-                if self._deployment_ready(dep, now):
+                if self._deployment_ready(dep, now, cause="control"):
                     changes.append((dep.arn, old, "Active" if old == "Creating" else "update:UpdateCompleted"))
             return changes
+
+    def _job_named(self, name_or_arn: str) -> JobRecord:
+        job = self.jobs.get(name_or_arn) or next((j for j in self.jobs.values() if j.name == name_or_arn), None)
+        if job is None:
+            raise KeyError(f"no job {name_or_arn!r}")
+        return job
 
     def finish_job(
         self,
@@ -1019,72 +1338,58 @@ class BedrockDouble:
         metrics and ``customModelTags``) and sets ``outputModelArn``; ``Failed``
         sets ``failureMessage``; ``Stopped`` ends it as if stopped."""
         with self._lock:
-            job = self.jobs.get(name_or_arn) or next((j for j in self.jobs.values() if j.name == name_or_arn), None)
-            if job is None:
-                raise KeyError(f"no job {name_or_arn!r}")
+            job = self._job_named(name_or_arn)
             if status not in ("Completed", "Failed", "Stopped"):
                 raise ValueError("status must be Completed, Failed or Stopped")
             if job.status not in _JOB_ACTIVE:
                 raise ValueError(f"job {job.name} is already {job.status}")
             if job.status == "Stopping" and status == "Completed":
                 raise ValueError(f"job {job.name} is Stopping; it can only end Stopped or Failed")
-            now = self._now()
-            if status == "Completed":
-                for stage in job.stages.values():
-                    stage["status"] = "Completed"
-                    stage["lastModifiedTime"] = now
-                validators = job.request.get("validationDataConfig", {}).get("validators", [])
-                if training_loss is not None:
-                    job.training_metrics = {"trainingLoss": float(training_loss)}
-                if validation_loss is not None and validators:
-                    job.validation_metrics = [{"validationLoss": float(validation_loss)} for _ in validators]
-                model_arn = self._arn(f"custom-model/{job.foundation_model_id}/{self._new_id('custom-model')}")
-                req = job.request
-                model = CustomModelRecord(
-                    arn=model_arn,
-                    name=job.output_model_name,
-                    foundation_model_id=job.foundation_model_id,
-                    foundation_model_arn=job.foundation_model_arn,
-                    base_model_arn=job.base_model_arn,
-                    creation_time=now,
-                    seq=self._next_seq(),
-                    status="Active",
-                    job_arn=job.arn,
-                    job_name=job.name,
-                    customization_type=job.customization_type,
-                    kms_key_arn=job.kms_key_arn,
-                    hyper_parameters=copy.deepcopy(req.get("hyperParameters")),
-                    training_data_config=copy.deepcopy(req["trainingDataConfig"]),
-                    validation_data_config=copy.deepcopy(req.get("validationDataConfig", {"validators": []})),
-                    output_data_config=copy.deepcopy(req["outputDataConfig"]),
-                    customization_config=copy.deepcopy(req.get("customizationConfig")),
-                    training_metrics=copy.deepcopy(job.training_metrics),
-                    validation_metrics=copy.deepcopy(job.validation_metrics),
-                )
-                self.custom_models[model_arn] = model
-                if req.get("customModelTags"):
-                    self.tags[model_arn] = {t["key"]: t["value"] for t in req["customModelTags"]}
-                job.output_model_arn = model_arn
-            else:
-                final = "Failed" if status == "Failed" else "Stopped"
-                for stage in job.stages.values():
-                    if stage["status"] in ("InProgress", "Stopping"):
-                        stage["status"] = final
-                        stage["lastModifiedTime"] = now
-                if status == "Failed":
-                    job.failure_message = failure_message or "Model customization failed (injected by BedrockDouble)."
-            job.status = status
-            job.end_time = now
-            job.last_modified_time = now
-            job.status_changed_at = now
+            self._end_job(
+                job,
+                status,
+                self._now(),
+                training_loss=training_loss,
+                validation_loss=validation_loss,
+                failure_message=failure_message,
+                cause="control",
+            )
             return job
+
+    def plan_job_outcome(
+        self, name_contains: str, status: str, failure_message: str | None = None, times: int = 1
+    ) -> PlannedOutcome:
+        """Make the next ``times`` jobs whose name contains ``name_contains`` end ``status``
+        (Completed, Failed or Stopped) when ``job_duration`` is up, instead of Completed."""
+        if status not in ("Completed", "Failed", "Stopped"):
+            raise ValueError("status must be Completed, Failed or Stopped")
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            outcome = PlannedOutcome(name_contains, status, failure_message, times)
+            self.job_outcomes.append(outcome)
+            return outcome
+
+    def hold(self, name_or_arn: str) -> None:
+        """Keep matching resources (an ARN, or any PT/deployment/job whose name contains the text)
+        where they are: time no longer moves them (a PT stuck in Creating).  ``settle`` still does."""
+        if not name_or_arn:
+            raise ValueError("hold needs an ARN or a non-empty name fragment")
+        with self._lock:
+            self.holds.add(name_or_arn)
+
+    def release(self, name_or_arn: str | None = None) -> None:
+        """Undo :meth:`hold` (all holds when None); what was due happens at the next call or tick."""
+        with self._lock:
+            if name_or_arn is None:
+                self.holds.clear()
+            else:
+                self.holds.discard(name_or_arn)
 
     def advance_job_stage(self, name_or_arn: str) -> str:
         """Move an InProgress job to its next stage (validation -> data processing -> training)."""
         with self._lock:
-            job = self.jobs.get(name_or_arn) or next((j for j in self.jobs.values() if j.name == name_or_arn), None)
-            if job is None:
-                raise KeyError(f"no job {name_or_arn!r}")
+            job = self._job_named(name_or_arn)
             if job.status != "InProgress":
                 raise ValueError(f"job {job.name} is {job.status}")
             now = self._now()
@@ -1093,9 +1398,8 @@ class BedrockDouble:
                 if stage["status"] == "InProgress":
                     if i + 1 == len(_JOB_STAGES):
                         raise ValueError("job is training; use finish_job()")
-                    stage.update(status="Completed", lastModifiedTime=now)
-                    job.stages[_JOB_STAGES[i + 1]].update(status="InProgress", lastModifiedTime=now)
-                    job.last_modified_time = now
+                    self._set_stage(job, name, "Completed", now, cause="control")
+                    self._set_stage(job, _JOB_STAGES[i + 1], "InProgress", now, cause="control")
                     return _JOB_STAGES[i + 1]
             raise ValueError(f"job {job.name} has no stage in progress")  # pragma: no cover
 
@@ -1111,8 +1415,9 @@ class BedrockDouble:
                 raise KeyError(f"no provisioned throughput {name_or_arn!r}")
             now = self._now()
             if status == "InService":
-                self._pt_in_service(pt, now)
+                self._pt_in_service(pt, now, cause="control")
             elif status in ("Failed", "Updating", "Creating"):
+                old = pt.status
                 pt.status = status
                 pt.failure_message = (
                     (failure_message or "Provisioning failed (injected by BedrockDouble).")
@@ -1121,6 +1426,7 @@ class BedrockDouble:
                 )
                 pt.last_modified_time = now
                 pt.status_changed_at = now
+                self._note("provisioned-model", pt.arn, pt.name, old, status, now, "control")
             else:
                 raise ValueError("status must be Creating, InService, Updating or Failed")
             return pt
@@ -1137,9 +1443,16 @@ class BedrockDouble:
                 raise KeyError(f"no deployment {name_or_arn!r}")
             now = self._now()
             if status == "Active":
-                dep.status = "Creating"
-                self._deployment_ready(dep, now)
+                old = dep.status
+                if old not in ("Creating", "Active"):
+                    dep.status = "Active"
+                    dep.failure_message = None
+                    dep.last_updated_at = now
+                    dep.status_changed_at = now
+                    self._note("custom-model-deployment", dep.arn, dep.name, old, "Active", now, "control")
+                self._deployment_ready(dep, now, cause="control")
             elif status in ("Creating", "Failed"):
+                old = dep.status
                 dep.status = status
                 dep.failure_message = (
                     (failure_message or "Deployment failed (injected by BedrockDouble).")
@@ -1148,6 +1461,7 @@ class BedrockDouble:
                 )
                 dep.last_updated_at = now
                 dep.status_changed_at = now
+                self._note("custom-model-deployment", dep.arn, dep.name, old, status, now, "control")
             else:
                 raise ValueError("status must be Creating, Active or Failed")
             return dep
@@ -1209,16 +1523,13 @@ class BedrockDouble:
         the operation unless it is a generic AWS code (ServiceUnavailable...)
         or ``allow_unmodelled=True``: this catches typos like "ThrottledException".
         """
-        opm = operation_model(operation_name, self._service_model)
-        modelled = {s.name for s in opm.error_shapes}
-        if code not in modelled and code not in _GENERIC_CODES and not allow_unmodelled:
-            raise ValueError(f"{code!r} is not an error of {opm.name} (modelled: {sorted(modelled)})")
         if times < 1:
             raise ValueError("times must be >= 1")
-        status = http_status or BedrockServiceError(code, message).http_status
-        queue = self._faults.setdefault(opm.name, deque())
-        for _ in range(times):
-            queue.append(_Fault(code, message, status, after_apply, dict(fields or {})))
+        name, status = fault_status(operation_name, code, http_status, allow_unmodelled=allow_unmodelled)
+        with self._lock:
+            queue = self._faults.setdefault(name, deque())
+            for _ in range(times):
+                queue.append(_Fault(code, message, status, after_apply, dict(fields or {})))
 
     def _take_fault(self, op_name: str) -> _Fault | None:
         queue = self._faults.get(op_name)
@@ -1228,6 +1539,69 @@ class BedrockDouble:
 
     def pending_faults(self) -> dict[str, int]:
         return {op: len(q) for op, q in self._faults.items() if q}
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the double holds, as Get* would show it (after applying what is due now).
+
+        Jobs, custom models, PTs and deployments (each with its ``tags``), holds, planned outcomes,
+        pending faults, loud errors, rejected requests and the settings that drive time and quotas:
+        what a harness prints and checks ("nothing left billed": no PT or deployment left)."""
+        with self._lock:
+            self._tick()
+
+            def tagged(view: dict, arn: str) -> dict:
+                return {**view, "tags": dict(self.tags.get(arn, {}))}
+
+            return {
+                "account": self.account,
+                "region": self.region,
+                "time": self._now(),
+                "jobs": [tagged(self._op_GetModelCustomizationJob({"jobIdentifier": arn}), arn) for arn in self.jobs],
+                "custom_models": [
+                    tagged(self._op_GetCustomModel({"modelIdentifier": arn}), arn) for arn in self.custom_models
+                ],
+                "provisioned_throughputs": [
+                    tagged(self._op_GetProvisionedModelThroughput({"provisionedModelId": arn}), arn)
+                    for arn in self.throughputs
+                ],
+                "custom_model_deployments": [
+                    tagged(self._op_GetCustomModelDeployment({"customModelDeploymentIdentifier": arn}), arn)
+                    for arn in self.deployments
+                ],
+                "holds": sorted(self.holds),
+                "planned_outcomes": [dict(vars(o)) for o in self.job_outcomes],
+                "pending_faults": self.pending_faults(),
+                "errors": [f"{type(e).__name__}: {e}" for e in self.errors],
+                "rejections": [f"{op}: {violation.aws_message()}" for op, violation in self.rejections],
+                "calls": len(self.calls),
+                "settings": self.settings(),
+            }
+
+    def settings(self) -> dict[str, Any]:
+        """The delays (seconds, None = only by explicit control) and quotas (None = unlimited) in force."""
+
+        def seconds(delay: dt.timedelta | None) -> float | None:
+            return None if delay is None else delay.total_seconds()
+
+        return {
+            "job_seconds": seconds(self.job_duration),
+            "job_stage_fractions": list(self.job_stage_fractions),
+            "stop_seconds": seconds(self.stop_delay),
+            "throughput_seconds": seconds(self.throughput_ready_delay),
+            "deployment_seconds": seconds(self.deployment_ready_delay),
+            "job_concurrency_quota": self.job_concurrency_quota,
+            "model_unit_quota": self.model_unit_quota,
+            "no_commitment_throughput_quota": self.no_commitment_throughput_quota,
+            "no_commitment_model_units_per_throughput": self.no_commitment_model_units_per_throughput,
+            "commitment_model_unit_quota": self.commitment_model_unit_quota,
+            "allow_base_model_without_commitment": self.allow_base_model_without_commitment,
+            "commitment_delete_code": self.commitment_delete_code,
+            "stop_not_running_code": self.stop_not_running_code,
+        }
 
     def calls_to(self, operation_name: str) -> list[Call]:
         """The recorded attempts of one operation (API or method name)."""
@@ -1354,7 +1728,9 @@ class BedrockDouble:
             if running >= self.job_concurrency_quota:
                 raise BedrockServiceError(
                     "ServiceQuotaExceededException",
-                    f"Concurrent model customization jobs quota ({self.job_concurrency_quota}) exceeded.",
+                    f"You have reached the quota of {self.job_concurrency_quota} concurrent model customization "
+                    f"jobs in account {self.account} in {self.region} ({running} in progress). Wait for one to end "
+                    "or stop one.",
                 )
         self._check_tag_keys(p.get("jobTags", []) + p.get("customModelTags", []))
         now = self._now()
@@ -1390,6 +1766,8 @@ class BedrockDouble:
         self.jobs[arn] = job
         if token is not None:
             self._tokens[(op, token)] = arn
+        self._note("job", arn, name, None, "InProgress", now)
+        self._note("job", arn, name, "NotStarted", "InProgress", now, stage=_JOB_STAGES[0])
         return {"jobArn": arn}
 
     def _job_status_details(self, job: JobRecord) -> dict:
@@ -1437,12 +1815,10 @@ class BedrockDouble:
                 self.stop_not_running_code, f"Job {job.name} is {job.status}; only InProgress jobs can be stopped."
             )
         now = self._now()
-        job.status = "Stopping"
-        for stage in job.stages.values():
+        for name, stage in job.stages.items():
             if stage["status"] == "InProgress":
-                stage.update(status="Stopping", lastModifiedTime=now)
-        job.last_modified_time = now
-        job.status_changed_at = now
+                self._set_stage(job, name, "Stopping", now)
+        self._set_job_status(job, "Stopping", now)
         return {}
 
     def _op_ListModelCustomizationJobs(self, p: dict) -> dict:
@@ -1541,6 +1917,7 @@ class BedrockDouble:
             raise _conflict(f"Custom model {m.name} is in use by {', '.join(users)}; delete those first.")
         del self.custom_models[m.arn]
         self.tags.pop(m.arn, None)
+        self._note("custom-model", m.arn, m.name, m.status, "Deleted", self._now())
         return {}
 
     # ------------------------------------------------------------------
@@ -1566,6 +1943,7 @@ class BedrockDouble:
                     "ServiceQuotaExceededException",
                     f"Model units quota exceeded: {used} in use + {units} requested > {self.model_unit_quota}.",
                 )
+        self._check_throughput_quotas(units, p.get("commitmentDuration"), model)
         self._check_tag_keys(p.get("tags", []))
         now = self._now()
         arn = self._arn(f"provisioned-model/{self._new_id('provisioned-model')}")
@@ -1593,7 +1971,43 @@ class BedrockDouble:
         )
         if p.get("clientRequestToken") is not None:
             self._tokens[(op, p["clientRequestToken"])] = arn
+        self._note("provisioned-model", arn, name, None, "Creating", now)
         return {"provisionedModelArn": arn}
+
+    def _check_throughput_quotas(self, units: int, duration: str | None, model: CustomModelRecord | None) -> None:
+        """Bedrock's PT rules by commitment (BEDROCK_DEFAULT_QUOTAS has the sources).  Messages are
+        written in Bedrock's style; AWS's exact wording is UNCONFIRMED."""
+        where = f"account {self.account} in {self.region}"
+        if duration is None:
+            if model is None and not self.allow_base_model_without_commitment:
+                # UNCONFIRMED code: docs say a no-commitment PT is "Not available" for base models.
+                raise _validation(
+                    "Provisioned Throughput without commitment is available only for custom models; "
+                    "choose a commitmentDuration (OneMonth or SixMonths) for a base model."
+                )
+            per_pt = self.no_commitment_model_units_per_throughput
+            if per_pt is not None and units > per_pt:
+                raise BedrockServiceError(
+                    "ServiceQuotaExceededException",
+                    f"A Provisioned Throughput with no commitment can have at most {per_pt} model unit(s) in "
+                    f"{where}; {units} requested. Request a quota increase or buy a commitment.",
+                )
+            limit = self.no_commitment_throughput_quota
+            existing = [pt.name for pt in self.throughputs.values() if pt.commitment_duration is None]
+            if limit is not None and len(existing) >= limit:
+                raise BedrockServiceError(
+                    "ServiceQuotaExceededException",
+                    f"You have reached the quota of {limit} Provisioned Throughputs with no commitment in {where} "
+                    f"({', '.join(sorted(existing))}). Delete one or request a quota increase.",
+                )
+        elif self.commitment_model_unit_quota is not None:
+            used = sum(pt.model_units for pt in self.throughputs.values() if pt.commitment_duration is not None)
+            if used + units > self.commitment_model_unit_quota:
+                raise BedrockServiceError(
+                    "ServiceQuotaExceededException",
+                    f"Model units for Provisioned Throughputs with commitment exceeded in {where}: {used} in use + "
+                    f"{units} requested > {self.commitment_model_unit_quota}. Request model units from AWS Support.",
+                )
 
     def _pt_view(self, pt: ThroughputRecord) -> dict:
         return _strip_none(
@@ -1644,6 +2058,7 @@ class BedrockDouble:
             pt.name = new_name
         if desired_arn is not None and desired_arn != pt.model_arn:
             pt.desired_model_arn = desired_arn
+            self._note("provisioned-model", pt.arn, pt.name, pt.status, "Updating", now)
             pt.status = "Updating"
             pt.status_changed_at = now
         pt.last_modified_time = now
@@ -1656,13 +2071,18 @@ class BedrockDouble:
         now = self._now()
         if pt.commitment_expiration_time is not None and now < pt.commitment_expiration_time:
             # Docs: "You can't delete a Provisioned Throughput before the commitment term is over."
-            # UNCONFIRMED code (ValidationException chosen; ConflictException is also modelled).
-            raise _validation(
+            # UNCONFIRMED code: ValidationException by default (the docstring states it as a rule about the
+            # request, as Google's analogous API answers 400 "Cannot delete capacity commitment before commitment
+            # end time"); ConflictException is also modelled for Delete: commitment_delete_code picks it, and
+            # Tailor's teardown must hold either way (it checks commitmentExpirationTime before deleting).
+            raise BedrockServiceError(
+                self.commitment_delete_code,
                 f"Provisioned model {pt.name} has a {pt.commitment_duration} commitment until "
-                f"{pt.commitment_expiration_time.isoformat()}; it cannot be deleted before the term ends."
+                f"{pt.commitment_expiration_time.isoformat()}; it cannot be deleted before the term ends.",
             )
         del self.throughputs[pt.arn]
         self.tags.pop(pt.arn, None)
+        self._note("provisioned-model", pt.arn, pt.name, pt.status, "Deleted", now)
         return {}
 
     def _op_ListProvisionedModelThroughputs(self, p: dict) -> dict:
@@ -1713,6 +2133,7 @@ class BedrockDouble:
         )
         if p.get("clientRequestToken") is not None:
             self._tokens[(op, p["clientRequestToken"])] = arn
+        self._note("custom-model-deployment", arn, name, None, "Creating", now)
         return {"customModelDeploymentArn": arn}
 
     def _op_GetCustomModelDeployment(self, p: dict) -> dict:
@@ -1748,6 +2169,7 @@ class BedrockDouble:
             )  # UNCONFIRMED
         now = self._now()
         d.update_model_arn = model.arn
+        self._note("custom-model-deployment", d.arn, d.name, d.update_status, "Updating", now, stage="update")
         d.update_status = "Updating"
         d.last_updated_at = now
         d.status_changed_at = now
@@ -1759,6 +2181,7 @@ class BedrockDouble:
             raise _conflict(f"Deployment {d.name} is being created or updated; try again later.")  # UNCONFIRMED rule
         del self.deployments[d.arn]
         self.tags.pop(d.arn, None)
+        self._note("custom-model-deployment", d.arn, d.name, d.status, "Deleted", self._now())
         return {}
 
     def _op_ListCustomModelDeployments(self, p: dict) -> dict:
