@@ -13,10 +13,11 @@ CDK_ENV := $(if $(ENV),-c env=$(ENV),)
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-emulator.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found); set PYTHON=..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-emulator.txt
 	@# The `tailor` command runs this checkout's code (no package build, so nothing goes stale).
 	printf '#!/bin/sh\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m tailor.cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(VENV)/bin/python" > $(VENV)/bin/tailor
 	chmod +x $(VENV)/bin/tailor

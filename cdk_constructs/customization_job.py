@@ -58,7 +58,7 @@ class CustomizationJob(Construct):
             if profile
             else None,
         )
-        spec = inputs.resource_spec(env_config, job, deployment, tuple(copies))
+        spec = inputs.resource_spec(env_config, job, deployment, tuple(copies), data_key_arn=key.key_arn)
         provider.grant_dataset_reads(spec.dataset_checks)
         self.resource = CustomResource(
             self,

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from cdk_constructs import bedrock_policies
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
@@ -53,15 +54,11 @@ class JobProvider(Construct):
             iam.PolicyStatement(
                 sid="StartJobs", actions=["bedrock:CreateModelCustomizationJob"], resources=[jobs, models, *foundation]
             ),
-            iam.PolicyStatement(sid="TagJobsAndModels", actions=["bedrock:TagResource"], resources=[jobs, models]),
-            iam.PolicyStatement(
-                sid="TrackJobs",
-                actions=["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"],
-                resources=[jobs],
-            ),
-            iam.PolicyStatement(
-                sid="RemoveModels", actions=["bedrock:GetCustomModel", "bedrock:DeleteCustomModel"], resources=[models]
-            ),
+            bedrock_policies.tag_new("TagNewJobsAndModels", environment, [jobs, models]),
+            iam.PolicyStatement(sid="TrackJobs", actions=["bedrock:GetModelCustomizationJob"], resources=[jobs]),
+            bedrock_policies.act_on_own("StopOwnJobs", environment, ["bedrock:StopModelCustomizationJob"], [jobs]),
+            iam.PolicyStatement(sid="ReadModels", actions=["bedrock:GetCustomModel"], resources=[models]),
+            bedrock_policies.act_on_own("RemoveOwnModels", environment, ["bedrock:DeleteCustomModel"], [models]),
             iam.PolicyStatement(
                 sid="JobRecords",
                 actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
@@ -128,6 +125,11 @@ class JobProvider(Construct):
                 "(datasets/<env>/<job>/<role>/<sha256>/<file>), unknown until synth hashes the "
                 "files."
             ),
+        )
+        # Without ListBucket, S3 answers the existence check (HeadObject) of a missing copy with 403, not 404.
+        # Whether a prefix condition counts for that check is undocumented, so the bucket (datasets only) is whole.
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="FindDatasetCopies", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
         self.handler.role.add_to_policy(
             iam.PolicyStatement(

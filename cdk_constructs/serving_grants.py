@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_constructs import bedrock_policies
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.notification_topic import NotificationTopic
 from tailor import naming
@@ -44,6 +45,7 @@ class ServingGrants:
                 actions=["bedrock:CreateCustomModelDeployment"],
                 resources=[arns.deployments, arns.models],
             ),
+            bedrock_policies.tag_new("TagNewServing", self.environment, [arns.throughputs, arns.deployments]),
             iam.PolicyStatement(
                 sid="TeardownSchedules",
                 actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
@@ -64,14 +66,14 @@ class ServingGrants:
                 conditions={"StringEquals": {"kms:ViaService": f"bedrock.{Stack.of(scope).region}.amazonaws.com"}},
             ),
         ]
-        if update:  # a same-base model swapped in place
+        if update:  # a same-base model swapped in place: only this environment's serving, to any custom model
+            repoint = ["bedrock:UpdateProvisionedModelThroughput", "bedrock:UpdateCustomModelDeployment"]
             statements.append(
-                iam.PolicyStatement(
-                    sid="RepointServing",
-                    actions=["bedrock:UpdateProvisionedModelThroughput", "bedrock:UpdateCustomModelDeployment"],
-                    resources=[arns.throughputs, arns.deployments, arns.models],
+                bedrock_policies.act_on_own(
+                    "RepointOwnServing", self.environment, repoint, [arns.throughputs, arns.deployments]
                 )
             )
+            statements.append(iam.PolicyStatement(sid="RepointToModels", actions=repoint, resources=[arns.models]))
         self._grant(role, scope, arns, statements)
         acknowledge_wildcard_resource(
             role,
@@ -103,6 +105,7 @@ class ServingGrants:
 
     def _grant(self, role: iam.IRole, scope: Construct, arns: _Arns, statements: list[iam.PolicyStatement]) -> None:
         """What every serving role needs: watch, tag and delete serving, and keep its records."""
+        serving = [arns.throughputs, arns.deployments]
         common = [
             iam.PolicyStatement(
                 sid="WatchServing",
@@ -110,11 +113,15 @@ class ServingGrants:
                     "bedrock:GetProvisionedModelThroughput",
                     "bedrock:GetCustomModelDeployment",
                     "bedrock:ListTagsForResource",
-                    "bedrock:TagResource",
-                    "bedrock:DeleteProvisionedModelThroughput",
-                    "bedrock:DeleteCustomModelDeployment",
                 ],
-                resources=[arns.throughputs, arns.deployments],
+                resources=serving,
+            ),
+            bedrock_policies.retag_own("RetagOwnServing", self.environment, serving),
+            bedrock_policies.act_on_own(
+                "DeleteOwnServing",
+                self.environment,
+                ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
+                serving,
             ),
             iam.PolicyStatement(
                 sid="ServingRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[arns.serving_records]

@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_constructs import bedrock_policies
 from cdk_constructs.dead_letter_queue import DeadLetterQueue
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
@@ -42,7 +43,11 @@ class ServingTeardown(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         sweep = SweepPolicy(
-            policy.warn_before_minutes, policy.unmanaged_throughput, policy.dry_run, policy.max_throughput_hours
+            policy.warn_before_minutes,
+            policy.unmanaged_throughput,
+            policy.dry_run,
+            policy.max_throughput_hours,
+            int(reconcile_every.to_minutes()),
         )
         self.handler = TailorFunction(
             self,
@@ -66,21 +71,25 @@ class ServingTeardown(Construct):
         reconciler_records = stack.format_arn(
             service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/{environment}/reconciler/*"
         )
-        for statement in (
+        heartbeats = stack.format_arn(
+            service="ssm", resource="parameter", resource_name=f"{naming.PROJECT}/*/reconciler/heartbeat"
+        )
+        statements = [
             iam.PolicyStatement(
                 sid="ReadServing",
                 actions=[
                     "bedrock:GetProvisionedModelThroughput",
                     "bedrock:GetCustomModelDeployment",
                     "bedrock:ListTagsForResource",
-                    "bedrock:TagResource",
                 ],
                 resources=[throughputs, deployments],
             ),
-            iam.PolicyStatement(
-                sid="DeleteServing",
-                actions=["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
-                resources=[throughputs, deployments],
+            bedrock_policies.retag_own("RetagOwnServing", environment, [throughputs, deployments]),
+            bedrock_policies.act_on_own(
+                "DeleteOwnServing",
+                environment,
+                ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
+                [throughputs, deployments],
             ),
             # UNCONFIRMED: the List operations are not documented with resource-level permissions.
             iam.PolicyStatement(
@@ -108,7 +117,12 @@ class ServingTeardown(Construct):
                 resources=["*"],
                 conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
             ),
-        ):
+            # Read-only, every environment's: serving of an environment whose reconciler is gone is reported.
+            iam.PolicyStatement(sid="ReadHeartbeats", actions=["ssm:GetParameter"], resources=[heartbeats]),
+        ]
+        if policy.unmanaged_throughput == "delete":
+            statements.append(bedrock_policies.delete_unmanaged("DeleteUnmanagedServing", [throughputs, deployments]))
+        for statement in statements:
             self.role.add_to_policy(statement)
         for resource, reason in (
             (
@@ -137,6 +151,7 @@ class ServingTeardown(Construct):
                 "The serving records of this environment only: one SSM parameter per serving key under its own path.",
             ),
             (reconciler_records, "The reconciler's own state under this environment's path."),
+            (heartbeats, "Read-only: each Tailor environment's reconciler heartbeat, to report orphaned serving."),
         ):
             acknowledge_wildcard_resource(self.role, resource, reason)
         # The L1 form: SqsDestination would grant kms:GenerateDataKey*/ReEncrypt* (wildcard actions);

@@ -93,3 +93,12 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     """s3://bucket/key -> (bucket, key); the key may be empty or a prefix."""
     bucket, _, key = uri[len("s3://") :].partition("/")
     return bucket, key
+
+
+def reconciler_record_prefix(environment: str) -> str:
+    return f"/{PROJECT}/{environment}/reconciler/"
+
+
+def heartbeat_record_name(environment: str) -> str:
+    """Written by an environment's reconciler at every pass; read by the others to find orphaned serving."""
+    return f"{reconciler_record_prefix(environment)}heartbeat"

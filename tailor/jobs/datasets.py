@@ -17,26 +17,24 @@ from tailor.jobs.spec import DatasetCheck, DatasetCopy, JobResourceError
 MAX_REASON_ERRORS = 5
 
 
-def copy_datasets(copies: tuple[DatasetCopy, ...], clients: Any) -> None:
-    """Local datasets arrive as CDK assets; copy them to their content-addressed key (once: same key, same bytes)."""
+def copy_datasets(copies: tuple[DatasetCopy, ...], clients: Any, *, key_arn: str | None) -> None:
+    """Local datasets arrive as CDK assets; copy them to their content-addressed key (once: same key, same bytes).
+
+    Each copy names the environment's key: `aws:kms` alone would encrypt with the aws/s3 managed key.
+    """
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn} if key_arn else {}
     for copy in copies:
         source_bucket, source_key = naming.split_s3_uri(copy.source)
         bucket, key = naming.split_s3_uri(copy.destination)
-        try:
-            clients.s3.head_object(Bucket=bucket, Key=key)
+        if _exists(clients, bucket, key, copy.destination):
             continue
-        except ClientError as exc:
-            if aws.error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                raise JobResourceError(
-                    f"cannot check {copy.destination}: {aws.error_code(exc)}: {aws.error_message(exc)}"
-                ) from None
         try:
             # Managed copy: multipart above 8 MB, so files beyond CopyObject's 5 GB limit work too.
             clients.s3.copy(
                 {"Bucket": source_bucket, "Key": source_key},
                 bucket,
                 key,
-                ExtraArgs={"ServerSideEncryption": "aws:kms", "ContentType": "application/jsonl"},
+                ExtraArgs={**encryption, "ContentType": "application/jsonl"},
             )
         except ClientError as exc:
             raise JobResourceError(
@@ -64,3 +62,18 @@ def check_datasets(checks: tuple[DatasetCheck, ...], clients: Any) -> None:
                 f"{check.role} data is invalid, no job was started: {shown}"
                 + (f" (and {more} more errors)" if more else "")
             )
+
+
+def _exists(clients: Any, bucket: str, key: str, uri: str) -> bool:
+    """Whether the content-addressed copy is there already (a re-delivered Create, or a second job on the same data).
+
+    S3 answers a missing key with 403, not 404, to a caller without s3:ListBucket; the provider role has it, but
+    a 403 is still taken as "not there": the copy that follows then reports a real permission problem itself.
+    """
+    try:
+        clients.s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound", "403", "Forbidden", "AccessDenied"):
+            return False
+        raise JobResourceError(f"cannot check {uri}: {aws.error_code(exc)}: {aws.error_message(exc)}") from None

@@ -97,7 +97,9 @@ def base_models(jobs: Iterable[Job]) -> tuple[str, ...]:
     return tuple(sorted({j.model.foundation_model_id for j in jobs}))
 
 
-def resource_spec(env: Environment, job: Job, deployment: Deployment, copies: tuple[DatasetCopy, ...]) -> Spec:
+def resource_spec(
+    env: Environment, job: Job, deployment: Deployment, copies: tuple[DatasetCopy, ...], *, data_key_arn: str
+) -> Spec:
     """The properties of a job's custom resource (synth time; the deployment's values are CDK tokens)."""
     return Spec(
         environment=env.name,
@@ -107,4 +109,5 @@ def resource_spec(env: Environment, job: Job, deployment: Deployment, copies: tu
         request=build_request(env, job, deployment),
         dataset_checks=s3_checks(job),
         dataset_copies=copies,
+        data_key_arn=data_key_arn,
     )

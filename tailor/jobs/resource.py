@@ -49,7 +49,7 @@ def on_event(
 def _create(spec: Spec, clients: Any, now: Callable[[], datetime]) -> dict[str, Any]:
     job_arn = _existing_job(spec, clients)
     if job_arn is None:
-        copy_datasets(spec.dataset_copies, clients)
+        copy_datasets(spec.dataset_copies, clients, key_arn=spec.data_key_arn)
         check_datasets(spec.dataset_checks, clients)
         job_arn = _start(spec, clients)
         try:

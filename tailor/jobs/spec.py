@@ -6,7 +6,7 @@ Versioned, so a handler can refuse properties written by a Tailor it does not un
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tailor.datasets import DatasetRules
@@ -40,6 +40,9 @@ class Spec:
     retain_custom_model: bool
     dataset_checks: tuple[DatasetCheck, ...] = field(default=())
     dataset_copies: tuple[DatasetCopy, ...] = field(default=())
+    # The environment's key: every dataset copy names it (without it S3 would use the aws/s3 managed key).
+    # None in properties written before it existed: such copies take the bucket's default encryption.
+    data_key_arn: str | None = None
 
     @property
     def job_name(self) -> str:
@@ -55,6 +58,7 @@ class Spec:
             "retainCustomModel": self.retain_custom_model,
             "datasetChecks": [{"uri": c.uri, "role": c.role, "rules": c.rules.to_json()} for c in self.dataset_checks],
             "datasetCopies": [{"source": c.source, "destination": c.destination} for c in self.dataset_copies],
+            "dataKeyArn": self.data_key_arn,
         }
 
 
@@ -69,7 +73,7 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
             DatasetCheck(
                 c["uri"],
                 c["role"],
-                DatasetRules.from_json(c["rules"]),
+                _rules(c["rules"]),
             )
             for c in raw.get("datasetChecks", [])
         )
@@ -82,8 +86,16 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
             bool(raw["retainCustomModel"]),
             checks,
             copies,
+            raw.get("dataKeyArn"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JobResourceError(
             f"malformed resource properties ({exc.__class__.__name__}: {exc}); redeploy with this version of Tailor"
         ) from None
+
+
+def _rules(raw: dict[str, Any]) -> DatasetRules:
+    """Rules written by any Tailor version: a key this version no longer has is dropped, not an error, so a
+    Delete or a rollback that replays old properties never fails on the validator's vocabulary."""
+    known = {f.name for f in fields(DatasetRules)}
+    return DatasetRules.from_json({k: v for k, v in raw.items() if k in known})

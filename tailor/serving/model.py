@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tailor import aws, naming
 
@@ -25,6 +25,11 @@ TAG_STACK = (
     "tailor-stack"  # the CloudFormation stack whose resource made it: a replayed Delete of another stack leaves it
 )
 TAG_WARNED = "tailor-warned"  # holds the expires-at value a warning was sent for: one warning per expiry
+# Set when a start failed after Bedrock had bought the resource: it is expired at once and nothing extends it again
+# (a rollback replays the old hours; an adoption applies the record's): it goes at the next sweep.
+TAG_FAILED_START = "tailor-failed-start"
+# The only tags the handlers change on an existing resource; IAM lets no Tailor role change any other.
+RUNTIME_TAG_KEYS = (TAG_EXPIRES_AT, TAG_WARNED, TAG_FAILED_START)
 COMMITMENT_TERM = "commitment-term"  # expires-at of a committed PT: it ends with its term, not on a schedule
 PROVISIONED, ON_DEMAND = "provisioned", "on_demand"
 BUSY = ("Creating", "Updating")  # states in which Bedrock refuses a delete (ConflictException)
@@ -72,6 +77,11 @@ class Served:
     commitment_end: datetime | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     failure_message: str | None = None
+    desired_model_arn: str | None = None  # the model an update in progress is switching to
+
+    def serves(self, model_arn: str) -> bool:
+        """Already serving (or switching to) this model: a repoint to it has nothing to do."""
+        return model_arn in (self.model_arn, self.desired_model_arn)
 
     def managed_by(self, environment: str) -> bool:
         return self.tags.get(TAG_MANAGED_BY) == naming.PROJECT and self.tags.get(TAG_ENVIRONMENT) == environment
@@ -122,17 +132,40 @@ def mode_of(arn: str) -> str:
     return ON_DEMAND if ":custom-model-deployment/" in arn else PROVISIONED
 
 
-def list_all(bedrock: Any) -> Iterator[Served]:
+@dataclass
+class Listing:
+    """Every PT and deployment the account and Region showed, and the listings that failed (each fails alone)."""
+
+    served: list[Served] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "ListCustomModelDeployments: <code>: <message>"
+
+
+_LISTINGS = (
+    ("list_provisioned_model_throughputs", "provisionedModelSummaries", "ListProvisionedModelThroughputs"),
+    ("list_custom_model_deployments", "modelDeploymentSummaries", "ListCustomModelDeployments"),
+)
+
+
+def list_all(bedrock: Any) -> Listing:
     """Every PT and deployment in the account and Region, all pages, each with its tags.
 
-    The lists have no tag filter, so tags are read per resource.
+    The lists have no tag filter, so tags are read per resource. A listing Bedrock refuses (a Region without
+    on-demand deployment, a throttle that outlasted the retries, a deny) is recorded and the other still runs:
+    a sweep must never skip the throughput pass because deployments could not be listed, or the reverse.
     """
-    for page in bedrock.get_paginator("list_provisioned_model_throughputs").paginate():
-        for summary in page.get("provisionedModelSummaries", []):
-            yield _with_tags(bedrock, _from_throughput(summary))
-    for page in bedrock.get_paginator("list_custom_model_deployments").paginate():
-        for summary in page.get("modelDeploymentSummaries", []):
-            yield _with_tags(bedrock, _from_deployment(summary))
+    listing = Listing()
+    for method, key, operation in _LISTINGS:
+        found: list[Served] = []
+        convert = _from_throughput if key == "provisionedModelSummaries" else _from_deployment
+        try:
+            for page in bedrock.get_paginator(method).paginate():
+                found += [_with_tags(bedrock, convert(summary)) for summary in page.get(key, [])]
+        except (ClientError, BotoCoreError) as exc:
+            detail = f"{aws.error_code(exc)}: {aws.error_message(exc)}" if isinstance(exc, ClientError) else repr(exc)
+            logging.getLogger(__name__).error("%s failed: %s", operation, detail)
+            listing.failures.append(f"{operation}: {detail}")
+        listing.served += found  # a listing that failed part-way still hands on what it saw
+    return listing
 
 
 def _with_tags(bedrock: Any, served: Served) -> Served:
@@ -156,6 +189,7 @@ def _from_throughput(view: dict[str, Any]) -> Served:
         model_arn=view.get("modelArn"),
         commitment_end=view.get("commitmentExpirationTime"),
         failure_message=view.get("failureMessage"),
+        desired_model_arn=view.get("desiredModelArn"),
     )
 
 
@@ -171,4 +205,5 @@ def _from_deployment(view: dict[str, Any]) -> Served:
         created=view["createdAt"],
         model_arn=view.get("modelArn"),
         failure_message=view.get("failureMessage"),
+        desired_model_arn=(view.get("updateDetails") or {}).get("modelArn"),
     )

@@ -3,7 +3,9 @@
 It is the backstop for every lost path (a schedule that was never created, was deleted or failed; a teardown
 that crashed or met a busy resource): whatever managed serving is past its expires-at is deleted at the next
 pass, so no fault costs more than one period. It also warns before expiry, reports (or deletes) throughput
-Tailor did not create, never touches a commitment inside its term, and publishes what it saw as metrics.
+Tailor did not create, never touches a commitment inside its term, holds every managed life to creation +
+policy.max_throughput_hours whatever its tag says, reports Tailor serving whose own reconciler is gone, and
+publishes what it saw as metrics, even when a listing or a resource failed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
-from tailor.serving.model import COMMITMENT_TERM, TAG_EXPIRES_AT, TAG_WARNED, Served, expiry, format_time, list_all
+from tailor.serving import heartbeat
+from tailor.serving.model import (
+    COMMITMENT_TERM,
+    TAG_ENVIRONMENT,
+    TAG_EXPIRES_AT,
+    TAG_WARNED,
+    Served,
+    expiry,
+    format_time,
+    list_all,
+)
 from tailor.serving.schedules import Wiring
 from tailor.serving.teardown import Outcome, teardown
 
@@ -35,12 +47,19 @@ class SweepPolicy:
     warn_before_minutes: int
     unmanaged: str  # report | delete
     dry_run: bool
-    max_hours: float  # the life given to a managed resource found without a readable expires-at
+    max_hours: float  # no managed life is longer, counted from creation, whatever its expires-at tag says
+    every_minutes: int = 5  # this reconciler's period, published in its heartbeat
 
     @classmethod
     def from_json(cls, text: str) -> SweepPolicy:
         raw = json.loads(text)
-        return cls(int(raw["warnBeforeMinutes"]), raw["unmanaged"], bool(raw["dryRun"]), float(raw["maxHours"]))
+        return cls(
+            int(raw["warnBeforeMinutes"]),
+            raw["unmanaged"],
+            bool(raw["dryRun"]),
+            float(raw["maxHours"]),
+            int(raw.get("everyMinutes", 5)),
+        )
 
     def to_json(self) -> str:
         return json.dumps(
@@ -49,6 +68,7 @@ class SweepPolicy:
                 "unmanaged": self.unmanaged,
                 "dryRun": self.dry_run,
                 "maxHours": self.max_hours,
+                "everyMinutes": self.every_minutes,
             },
             sort_keys=True,
         )
@@ -65,6 +85,10 @@ class SweepReport:
     committed: list[tuple[str, str]] = field(default_factory=list)  # (arn, term end)
     unmanaged: list[str] = field(default_factory=list)
     past_expiry: list[str] = field(default_factory=list)  # managed, past expires-at, still alive after this pass
+    # expires-at pushed beyond creation + max_throughput_hours (by a person or a role): held to the policy
+    tampered: list[str] = field(default_factory=list)
+    orphaned: list[tuple[str, str]] = field(default_factory=list)  # (arn, environment) whose reconciler is gone
+    listing_failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -73,24 +97,32 @@ class SweepReport:
 def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -> SweepReport:
     report = SweepReport()
     failed = []
-    for served in list_all(clients.bedrock):
+    listing = list_all(clients.bedrock)
+    report.listing_failures = listing.failures
+    owners = heartbeat.Owners(clients.ssm, now)
+    for served in listing.served:
         try:
             if served.managed_by(wiring.environment):
                 report.managed += 1
                 _managed(clients, wiring, policy, served, now, report)
             elif not served.managed_by_tailor:
                 _unmanaged(clients, wiring, policy, served, now, report)
-            # else: another Tailor environment's; its own reconciler enforces its policy
+            elif not owners.alive(owner := served.tags.get(TAG_ENVIRONMENT, "")):
+                # Another Tailor environment's, and nobody enforces its policy any more: say so, touch nothing.
+                report.orphaned.append((served.arn, owner))
         except ClientError as exc:
             # One resource Bedrock keeps refusing (a deny, a stuck delete) must not end the pass for every resource
             # listed after it, nor keep ManagedPastExpiry unpublished: carry on, then fail the invocation below.
             log.error("sweep could not handle %s: %s", served.arn, exc)
             failed.append(f"{served.arn} ({aws.error_code(exc)})")
-    _report_unmanaged(clients, wiring, policy, report)
+    heartbeat.beat(clients.ssm, wiring.environment, policy.every_minutes, now)
+    _report_changes(clients, wiring, policy, report)
     _publish(clients, wiring, report)
     log.info("sweep %s", json.dumps(report.as_dict(), default=str))
-    if failed:
-        raise SweepError(f"{len(failed)} resource(s) could not be handled: {', '.join(failed)}")
+    problems = [f"{len(failed)} resource(s) could not be handled: {', '.join(failed)}"] if failed else []
+    problems += [f"listing failed: {failure}" for failure in listing.failures]
+    if problems:
+        raise SweepError("; ".join(problems))
     return report
 
 
@@ -127,6 +159,10 @@ def _managed(
             resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(expires)}]
         )
         report.expiry_assigned.append(served.arn)
+    elif expires > (longest := expiry(served.created, policy.max_hours)):
+        # Anyone with TagResource (or the console) can push expires-at out; the policy's maximum still holds.
+        report.tampered.append(served.arn)
+        expires = longest
     if now >= expires:
         try:
             # Not forced: teardown re-reads the tag, so an expiry extended since the list was taken is respected.
@@ -137,6 +173,7 @@ def _managed(
                 now=now,
                 reason=f"expired at {format_time(expires)} (reconciler)",
                 dry_run=policy.dry_run,
+                max_hours=policy.max_hours,
             )
         except ClientError:
             report.past_expiry.append(served.arn)  # still alive past its expiry: the overrun alarm must count it
@@ -209,25 +246,38 @@ def _count(outcome: Outcome, report: SweepReport) -> None:
         bucket.append(outcome.arn)
 
 
-def _report_unmanaged(clients: Any, wiring: Wiring, policy: SweepPolicy, report: SweepReport) -> None:
-    """One message when the set of unmanaged or would-delete resources changes, not one every five minutes."""
-    seen = sorted(set(report.unmanaged) | set(report.would_delete))
-    digest = hashlib.sha256("\n".join(seen).encode()).hexdigest()
-    name = f"/{naming.PROJECT}/{wiring.environment}/reconciler/reported"
+def _report_changes(clients: Any, wiring: Wiring, policy: SweepPolicy, report: SweepReport) -> None:
+    """One message when the set of resources to look at changes, not one every five minutes."""
+    lines = [f"  unmanaged (policy: {policy.unmanaged}): {arn}" for arn in report.unmanaged]
+    lines += [f"  would delete (dry run): {arn}" for arn in report.would_delete]
+    lines += [
+        f"  expires-at beyond creation + {policy.max_hours:g} h (policy.max_throughput_hours), held to that: {arn}"
+        for arn in report.tampered
+    ]
+    lines += [
+        f"  orphaned: managed by Tailor environment {owner or '?'}, whose reconciler has not run recently: {arn}"
+        for arn, owner in report.orphaned
+    ]
+    digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+    name = f"{naming.reconciler_record_prefix(wiring.environment)}reported"
     previous = records.get(clients.ssm, name) or {}
     if previous.get("digest") == digest:
         return
-    records.put(clients.ssm, name, {"digest": digest, "count": len(seen)})
-    if not seen:
+    records.put(clients.ssm, name, {"digest": digest, "count": len(lines)})
+    if not lines:
         return
-    lines = [f"The reconciler for {wiring.environment} found {len(seen)} resource(s) to look at:"]
-    lines += [f"  unmanaged (policy: {policy.unmanaged}): {arn}" for arn in report.unmanaged]
-    lines += [f"  would delete (dry run): {arn}" for arn in report.would_delete]
     lines += [f"  committed until {end}: {arn}" for arn, end in report.committed]
+    if report.orphaned:
+        lines += [
+            "",
+            "An orphan keeps billing until someone deletes it: redeploy its environment (its reconciler then deletes",
+            "it when due), or delete it by hand (aws bedrock delete-provisioned-model-throughput / "
+            "delete-custom-model-deployment).",
+        ]
     clients.sns.publish(
         TopicArn=wiring.topic_arn,
         Subject=f"Tailor {wiring.environment}: serving report"[:100],
-        Message="\n".join(lines),
+        Message="\n".join([f"The reconciler for {wiring.environment} found resources to look at:", *lines]),
     )
 
 
@@ -239,6 +289,9 @@ def _publish(clients: Any, wiring: Wiring, report: SweepReport) -> None:
         "UnmanagedServing": len(report.unmanaged),
         "ServingDeleted": len(report.deleted),
         "TeardownDeferred": len(report.deferred),
+        "ExpiryTampered": len(report.tampered),
+        "OrphanedServing": len(report.orphaned),
+        "ListingFailures": len(report.listing_failures),
     }
     clients.cloudwatch.put_metric_data(
         Namespace=METRIC_NAMESPACE,

@@ -14,7 +14,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
-from tailor.serving.model import PROVISIONED, TAG_EXPIRES_AT, TAG_SERVING_KEY, Served, describe, format_time, mode_of
+from tailor.serving.model import (
+    PROVISIONED,
+    TAG_EXPIRES_AT,
+    TAG_SERVING_KEY,
+    Served,
+    describe,
+    expiry,
+    format_time,
+    mode_of,
+)
 from tailor.serving.notices import kind, notify
 from tailor.serving.schedules import Wiring, remove_teardown
 
@@ -40,12 +49,13 @@ def teardown(
     force: bool = False,
     dry_run: bool = False,
     unmanaged: bool = False,
+    max_hours: float | None = None,
 ) -> Outcome:
     """Deletes a managed PT or deployment that is due. Safe to call any number of times, at any delay.
 
     `force` (stack deletion, replacement) deletes before expiry; nothing deletes a committed PT inside its term.
     `unmanaged` is the reconciler's `unmanaged_throughput: delete`: the only path that deletes what Tailor did
-    not create.
+    not create. `max_hours` (the reconciler's policy) caps the life at creation + max_hours whatever the tag says.
     """
     served = describe(clients.bedrock, mode_of(arn), arn)
     if served is None:
@@ -61,6 +71,8 @@ def teardown(
     if term_end is not None:
         return Outcome(arn, "committed", f"commitment term ends {format_time(term_end)}")
     expires = served.expires_at
+    if max_hours is not None and (expires is None or expires > (cap := expiry(served.created, max_hours))):
+        expires = cap
     if not force and expires is not None and now < expires:
         return Outcome(
             arn, "not-due", f"expires {format_time(expires)}", expires

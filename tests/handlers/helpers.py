@@ -69,6 +69,7 @@ def spec(
         job.retain_custom_model if retain is None else retain,
         checks,
         tuple(copies),
+        KEY_ARN,
     )
 
 

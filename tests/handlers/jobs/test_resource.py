@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tailor import records
 from tailor.jobs.resource import on_event
 from tailor.jobs.spec import JobResourceError
-from tests.handlers.helpers import DATA_BUCKET, event, spec, stage_assets
+from tests.handlers.helpers import DATA_BUCKET, KEY_ARN, event, spec, stage_assets
 
 
 def _create(clients, spec_):
@@ -51,15 +53,55 @@ def test_distillation_and_rft_reach_bedrock_with_their_customization_config(clie
     assert rft_config["hyperParameters"] == {"epochCount": 2, "reasoningEffort": "medium"}
 
 
-def test_local_datasets_are_copied_to_their_content_addressed_key(clients):
-    # Given / When
+def test_local_datasets_are_copied_to_their_content_addressed_key_under_the_environments_key(clients):
+    # Given a job with local training and validation data, and a recorder of the S3 requests the handler sends
     spec_ = spec("support-bot")
+    sent = []
+    clients.s3.meta.events.register_first("before-send.s3.CopyObject", lambda request, **_: sent.append(request))
+    # When CloudFormation creates the resource
     _create(clients, spec_)
-    # Then the training and validation files sit in the data bucket, KMS-encrypted
+    # Then each file sits in the data bucket, and its copy request named the environment's key: `aws:kms`
+    # alone would have made S3 use the aws/s3 managed key
+    assert len(sent) == len(spec_.dataset_copies) == 2
+    for request in sent:
+        assert request.headers["x-amz-server-side-encryption"] == b"aws:kms"
+        assert request.headers["x-amz-server-side-encryption-aws-kms-key-id"] == KEY_ARN.encode()
     for copy in spec_.dataset_copies:
         key = copy.destination.split(f"s3://{DATA_BUCKET}/", 1)[1]
-        head = clients.s3.head_object(Bucket=DATA_BUCKET, Key=key)
-        assert head["ServerSideEncryption"] == "aws:kms"
+        assert clients.s3.head_object(Bucket=DATA_BUCKET, Key=key)["SSEKMSKeyId"] == KEY_ARN
+
+
+class _S3WithoutListBucket:
+    """Real S3 answers HeadObject of a missing key with 403 to a caller without s3:ListBucket (moto says 404)."""
+
+    def __init__(self, s3):
+        self._s3 = s3
+
+    def head_object(self, **kwargs):
+        try:
+            return self._s3.head_object(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "404":
+                raise
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject") from None
+
+    def __getattr__(self, name):
+        return getattr(self._s3, name)
+
+
+def test_the_first_deploy_copies_the_data_and_starts_the_job_when_s3_answers_403_for_a_missing_copy(
+    clients, bedrock_double
+):
+    # Given S3 as it answers a role without ListBucket, and no copy of the data yet
+    spec_ = spec("support-bot")
+    s3 = _S3WithoutListBucket(clients.s3)
+    # When CloudFormation creates the resource
+    stage_assets(clients.s3, spec_)
+    result = on_event(event("Create", spec_), SimpleNamespace(**{**vars(clients), "s3": s3}))
+    # Then the data was copied and the job started
+    assert result["PhysicalResourceId"] in bedrock_double.jobs
+    for copy in spec_.dataset_copies:
+        clients.s3.head_object(Bucket=DATA_BUCKET, Key=copy.destination.split(f"s3://{DATA_BUCKET}/", 1)[1])
 
 
 def test_a_redelivered_create_adopts_the_running_job(clients, bedrock_double):
