@@ -18,6 +18,7 @@ from tailor.serving.model import (
     COMMITMENT_TERM,
     PROVISIONED,
     TAG_EXPIRES_AT,
+    TAG_FAILED_START,
     TAG_SERVING_KEY,
     TAG_STACK,
     Served,
@@ -51,7 +52,16 @@ def ensure(
             )
         served, action = _with_expiry(clients, wiring, existing, record, now), "adopted"
     else:
-        served, action = _create(clients, wiring, record, model_arn, generation=generation, now=now), "created"
+        try:
+            served = _create(clients, wiring, record, model_arn, generation=generation, now=now)
+        except Exception:
+            # The response was lost (a timeout, or an error after Bedrock had accepted the request and the retries
+            # gave up): the resource may exist. Found by its name, it is expired like any start that failed.
+            lost = describe(clients.bedrock, mode, name)
+            if lost is not None and lost.managed_by(wiring.environment) and lost.tags.get(TAG_SERVING_KEY) == key:
+                _expire_now(clients, lost, now)
+            raise
+        action = "created"
     try:
         expires_text = served.tags.get(TAG_EXPIRES_AT, "")
         updated = {
@@ -78,18 +88,31 @@ def ensure(
     return updated
 
 
+def retire(clients: Any, wiring: Wiring, served: Served, *, now: datetime, reason: str) -> None:
+    """Ends a resource now, or, while Bedrock refuses deletes (Creating, Updating), expires it for good so the
+    next sweep deletes it as soon as it settles."""
+    if teardown(clients, wiring, served.arn, now=now, reason=reason, force=True).action == "deferred":
+        _expire_now(clients, served, now)
+
+
 def _expire_now(clients: Any, served: Served, now: datetime) -> None:
+    """Expires a resource whose start failed, for good: the marker stops any later adoption or rollback from
+    extending it again, so the next sweep deletes it whatever the config says its hours are."""
     if served.expires_at is None:
         return  # committed: nothing can end it early
+    stamp = format_time(now)
     try:
-        clients.bedrock.tag_resource(resourceARN=served.arn, tags=[{"key": TAG_EXPIRES_AT, "value": format_time(now)}])
+        clients.bedrock.tag_resource(
+            resourceARN=served.arn,
+            tags=[{"key": TAG_EXPIRES_AT, "value": stamp}, {"key": TAG_FAILED_START, "value": stamp}],
+        )
     except ClientError as exc:
         log.error("could not expire %s after a failed start; it ends at its original expiry: %s", served.arn, exc)
 
 
 def _with_expiry(clients: Any, wiring: Wiring, served: Served, record: dict[str, Any], now: datetime) -> Served:
     """An adopted resource takes the record's hours (counted from its creation), not the ones it was made with."""
-    if record.get("commitment") or record.get("hours") is None:
+    if record.get("commitment") or record.get("hours") is None or TAG_FAILED_START in served.tags:
         return served
     wanted = format_time(expiry(served.created, record["hours"]))
     current = served.tags.get(TAG_EXPIRES_AT)

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
 from tailor.jobs import record as job_record
-from tailor.serving.lifecycle import ServingError, ensure, set_expiry
+from tailor.serving.lifecycle import ServingError, ensure, retire, set_expiry
 from tailor.serving.model import PROVISIONED, TAG_STACK, describe, format_time, parse_time
 from tailor.serving.schedules import Wiring, remove_teardown
 from tailor.serving.teardown import teardown
@@ -139,11 +139,15 @@ def is_complete(event: dict[str, Any], clients: Any, wiring: Wiring, *, now: dat
     if served is None:
         return {"IsComplete": True, "Data": {"Status": "deleted"}}
     if served.status == "Failed":
-        raise ServingError(
-            f"{spec.key}: {served.arn} failed to start: "
-            f"{served.failure_message or 'Bedrock gave no reason'}; CloudFormation rolls back "
-            "and deletes it"
-        )
+        if record.get("startedBy") == event.get("RequestId"):  # this deploy bought it: the deploy fails with it
+            raise ServingError(
+                f"{spec.key}: {served.arn} failed to start: "
+                f"{served.failure_message or 'Bedrock gave no reason'}; CloudFormation rolls back "
+                "and deletes it"
+            )
+        # Failed after an earlier deploy had moved on: report and clean it up; this update (or rollback) succeeds.
+        settled = _settle_active(clients, wiring, spec, record, now)
+        return {"IsComplete": True, "Data": {"Status": settled["status"]}}
     data = {"Arn": served.arn, "Status": served.status, "ExpiresAt": record.get("expiresAt") or ""}
     if not served.busy:
         return {"IsComplete": True, "Data": data}
@@ -167,9 +171,21 @@ def _ours(served: Any, wiring: Wiring, stack_id: str | None) -> bool:
 
 
 def _start(
-    clients: Any, wiring: Wiring, spec: ServingSpec, request_id: str, stack_id: str | None, now: datetime
+    clients: Any,
+    wiring: Wiring,
+    spec: ServingSpec,
+    request_id: str,
+    stack_id: str | None,
+    now: datetime,
+    *,
+    revived_from: tuple[ServingSpec, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    record = {**spec.record(), "stackId": stack_id}
+    record = {**spec.record(), "stackId": stack_id, "startedBy": request_id}
+    if revived_from is not None:
+        # Kept so that a rollback of this deploy (the old properties replayed) can put the "gone" record back.
+        old, gone = revived_from
+        kept = {k: gone.get(k) for k in ("status", "arn", "expiresAt", "deletedAt", "deletedReason", "hours")}
+        record["revivedFrom"] = {"spec": old.to_json(), "record": {**kept, "revivedFrom": None}}
     model_arn = _model_arn(clients, spec)
     if model_arn is None:
         records.put(clients.ssm, spec.record_name, {**record, "updatedAt": format_time(now)})
@@ -196,17 +212,21 @@ def _update(
     changed = spec.hours != old.hours or spec.model_value != old.model_value
     if current is None or current.get("name") != spec.name or current.get("status") in ("pending", "removed"):
         return _start(clients, wiring, spec, request_id, stack_id, now)
-    if current.get("status") == "active" and describe(clients.bedrock, spec.mode, current["arn"]) is None:
-        current = {
-            **current,
-            "status": "deleted",
-            "deletedAt": format_time(now),
-            "deletedReason": "deleted outside Tailor",
-        }
+    if current.get("status") == "active":
+        current = _settle_active(clients, wiring, spec, current, now)
+    revived = current.get("revivedFrom")
+    if current.get("status") == "active" and revived and revived.get("spec") == spec.to_json():
+        # Back to the exact properties under which it had ended (a rollback of the deploy that revived it, or
+        # that config written again): the state before that deploy is restored, and gone stays gone.
+        served = describe(clients.bedrock, spec.mode, current["arn"])
+        if served is not None:
+            retire(clients, wiring, served, now=now, reason="its revival was rolled back")
+        current = {**current, **revived["record"], "updatedAt": format_time(now)}
         records.put(clients.ssm, spec.record_name, current)
+        return _done(spec, current, now)
     if current.get("status") == "deleted":
         if changed:  # a new `hours` (or model) brings expired serving back; an unchanged config leaves it gone
-            return _start(clients, wiring, spec, request_id, stack_id, now)
+            return _start(clients, wiring, spec, request_id, stack_id, now, revived_from=(old, current))
         return _done(spec, current, now)
     record = {**current, **{k: v for k, v in spec.record().items() if k not in ("status", "arn")}}
     if spec.model_value != old.model_value and spec.model_kind != "job":
@@ -217,9 +237,33 @@ def _update(
     return _done(spec, record, now)
 
 
+def _settle_active(
+    clients: Any, wiring: Wiring, spec: ServingSpec, current: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """An active record whose resource was deleted out of band, or failed after its create returned, is settled
+    as gone before an update goes on: a failed throughput must not make every later update and rollback fail."""
+    served = describe(clients.bedrock, spec.mode, current["arn"])
+    if served is not None and served.status != "Failed":
+        return current
+    reason = "deleted outside Tailor"
+    if served is not None:
+        reason = f"failed to start: {served.failure_message or 'Bedrock gave no reason'}"
+        teardown(clients, wiring, served.arn, now=now, reason=reason, force=True)  # recorded and notified there
+    settled = {**current, "status": "deleted", "deletedAt": format_time(now), "deletedReason": reason}
+    records.put(clients.ssm, spec.record_name, settled)
+    return settled
+
+
 def _repoint(clients: Any, record: dict[str, Any], spec: ServingSpec, now: datetime) -> dict[str, Any]:
-    """Same base model, another custom model: Bedrock swaps it in place (UpdateProvisionedModelThroughput)."""
+    """Same base model, another custom model: Bedrock swaps it in place (UpdateProvisionedModelThroughput).
+
+    A swap to the model it already serves (or is switching to) does nothing: that is what a rollback asks for
+    after a swap Bedrock refused, and asking again would be refused again and wedge the rollback.
+    """
     model_arn = _model_arn(clients, spec)
+    served = describe(clients.bedrock, record["mode"], record["arn"])
+    if model_arn is None or served is None or served.serves(model_arn):
+        return {**record, "modelArn": model_arn or record.get("modelArn")}
     try:
         if record["mode"] == PROVISIONED:
             clients.bedrock.update_provisioned_model_throughput(
