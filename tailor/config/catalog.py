@@ -23,7 +23,7 @@ from tailor.config.models import (
     Teacher,
 )
 from tailor.config.yamlio import load_yaml
-from tailor.datasets.rules import FORMATS, DatasetRules
+from tailor.datasets.rules import FORMATS, SEVERITIES, DatasetRules
 from tailor.errors import Problems, show
 
 HYPERPARAMETER_STYLES = ("string_map", "rft_typed")
@@ -34,16 +34,17 @@ PRICE_NAMES = ("training_per_1k_tokens", "storage_per_month", "provisioned_per_m
 REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "models.yaml"
 
+# Dataset rules shared by a customization's training and validation files, and how each value is checked.
+_DATASET_COUNTS = ("max_tokens_per_record", "max_system_blocks")
+_DATASET_RATES = ("chars_per_token", "conservative_chars_per_token")
+_DATASET_FLAGS = ("single_turn_only", "mixed_media", "reasoning", "schema_version_required", "blank_lines_are_errors")
+_DATASET_WORDS = ("reserved_words", "discouraged_words")
+_DATASET_MEDIA = {"images": "image", "videos": "video"}
 _DATASET_COMMON = (
-    "format",
-    "chars_per_token",
-    "max_tokens_per_record",
-    "single_turn_only",
-    "reserved_words",
-    "allow_images",
-    "image_formats",
+    ("format", "tool_use") + _DATASET_COUNTS + _DATASET_RATES + _DATASET_FLAGS + _DATASET_WORDS + tuple(_DATASET_MEDIA)
 )
 _DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")
+_MEDIA_KEYS = ("formats", "max_per_message", "max_per_record", "tokens")
 
 
 def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
@@ -59,13 +60,16 @@ def parse_catalog(raw: Any, problems: Problems, display: str) -> Catalog:
     top = schema.mapping(problems, "", raw, required=("version", "models", "teachers"), optional=("x-shared",))
     schema.integer(problems, "version", top.get("version"), minimum=1, maximum=1)
     models: dict[str, Model] = {}
+    broken: set[str] = set()  # models already reported: teachers naming them must not add a follow-on error
     for model_id, entry in schema.entries(problems, "models", top.get("models")).items():
         model = _parse_model(problems, f"models.{model_id}", str(model_id), entry)
         if model is not None:
             models[model.model_id] = model
+        else:
+            broken.add(str(model_id))
     teachers: dict[str, Teacher] = {}
     for teacher_id, entry in schema.entries(problems, "teachers", top.get("teachers")).items():
-        teacher = _parse_teacher(problems, f"teachers.{teacher_id}", str(teacher_id), entry, models)
+        teacher = _parse_teacher(problems, f"teachers.{teacher_id}", str(teacher_id), entry, models, broken)
         if teacher is not None:
             teachers[teacher.model_id] = teacher
     regions = sorted({r for m in models.values() for c in m.customizations.values() for r in c.regions})
@@ -212,27 +216,63 @@ def _parse_hyperparameter(problems: Problems, path: str, name: str, entry: Any) 
 
 
 def _parse_dataset(problems: Problems, path: str, entry: Any) -> tuple[DatasetRules | None, DatasetRules | None]:
+    """Both roles' rules, or (None, None) after reporting: each mistake is one problem, with no follow-on."""
+    before = len(problems)
     entry = schema.mapping(
         problems, path, entry, required=("format", "training", "validation"), optional=_DATASET_COMMON[1:]
     )
-    schema.string(problems, f"{path}.format", entry.get("format"), choices=FORMATS)
-    common = {key: entry[key] for key in _DATASET_COMMON if key in entry}
-    for key in ("reserved_words", "image_formats"):
-        if key in common:
-            common[key] = schema.string_list(problems, f"{path}.{key}", common[key])
-    training = _rules(problems, f"{path}.training", common, entry.get("training"))
-    validation = (
-        None
-        if entry.get("validation") is None
-        else _rules(problems, f"{path}.validation", common, entry.get("validation"))
-    )
+    common: dict[str, Any] = {"format": schema.string(problems, f"{path}.format", entry.get("format"), choices=FORMATS)}
+    common["tool_use"] = schema.string(problems, f"{path}.tool_use", entry.get("tool_use"), choices=SEVERITIES)
+    for key in _DATASET_COUNTS:
+        common[key] = schema.integer(problems, f"{path}.{key}", entry.get(key), minimum=1)
+    for key in _DATASET_RATES:
+        common[key] = schema.number(problems, f"{path}.{key}", entry.get(key), minimum=0.5, maximum=100)
+    for key in _DATASET_FLAGS:
+        common[key] = schema.boolean(problems, f"{path}.{key}", entry.get(key), False)
+    for key in _DATASET_WORDS:
+        common[key] = schema.string_list(
+            problems, f"{path}.{key}", entry.get(key), pattern=r"(?s).+", allowed_text="a non-empty word"
+        )
+    for key, kind in _DATASET_MEDIA.items():
+        if entry.get(key) is not None:
+            common[key] = _parse_media(problems, f"{path}.{key}", kind, entry[key])
+    common = {key: value for key, value in common.items() if value is not None}
+    roles = {}
+    for role in ("training", "validation"):
+        if role == "training" or entry.get(role) is not None:
+            raw = schema.mapping(problems, f"{path}.{role}", entry.get(role), optional=_DATASET_ROLE)
+            roles[role] = {
+                key: value
+                for key in _DATASET_ROLE
+                if (value := schema.integer(problems, f"{path}.{role}.{key}", raw.get(key), minimum=0)) is not None
+            }
+    if len(problems) > before:
+        return None, None
+    training = _rules(problems, f"{path}.training", common, roles["training"])
+    validation = _rules(problems, f"{path}.validation", common, roles["validation"]) if "validation" in roles else None
     return training, validation
 
 
-def _rules(problems: Problems, path: str, common: dict[str, Any], role: Any) -> DatasetRules | None:
-    role = schema.mapping(problems, path, role, optional=_DATASET_ROLE)
-    for key in _DATASET_ROLE:
-        schema.integer(problems, f"{path}.{key}", role.get(key), minimum=0)
+def _parse_media(problems: Problems, path: str, kind: str, entry: Any) -> dict[str, Any]:
+    entry = schema.mapping(problems, path, entry, required=("formats",), optional=_MEDIA_KEYS[1:])
+    formats = schema.string_list(
+        problems,
+        f"{path}.formats",
+        entry.get("formats"),
+        pattern=r"[a-z0-9]+",
+        allowed_text=f"a lower-case {kind} format such as png",
+    )
+    if not formats and "formats" in entry:
+        problems.add(f"{path}.formats", f"needs at least one {kind} format")
+    media: dict[str, Any] = {"formats": formats}
+    for key in _MEDIA_KEYS[1:]:
+        value = schema.integer(problems, f"{path}.{key}", entry.get(key), minimum=0 if key == "tokens" else 1)
+        if value is not None:
+            media[key] = value
+    return media
+
+
+def _rules(problems: Problems, path: str, common: dict[str, Any], role: dict[str, Any]) -> DatasetRules | None:
     try:
         return DatasetRules(**common, **role)
     except (TypeError, ValueError) as exc:
@@ -241,13 +281,15 @@ def _rules(problems: Problems, path: str, common: dict[str, Any], role: Any) -> 
 
 
 def _parse_teacher(
-    problems: Problems, path: str, teacher_id: str, entry: Any, models: Mapping[str, Model]
+    problems: Problems, path: str, teacher_id: str, entry: Any, models: Mapping[str, Model], broken: set[str]
 ) -> Teacher | None:
     before = len(problems)
     entry = schema.mapping(problems, path, entry, required=("students", "regions", "invocation", "inference_profiles"))
     students = schema.string_list(problems, f"{path}.students", entry.get("students"))
     for index, student in enumerate(students):
         model = models.get(student)
+        if model is None and student in broken:
+            continue  # reported where the model is defined
         if model is None:
             problems.add(f"{path}.students[{index}]", f"{show(student)} is not a model in this catalog")
         elif "distillation" not in model.customizations:

@@ -11,13 +11,11 @@ from .common import (
     Checker,
     Problems,
     Record,
-    Scan,
+    Words,
     field_kind,
     kind,
-    reserved,
     role_mismatch,
     text_problem,
-    tokens,
     unknown_keys,
 )
 from .rules import DatasetRules
@@ -30,18 +28,17 @@ _ROLES = ("user", "assistant")
 
 
 def make(rules: DatasetRules) -> Checker:
-    words = rules.reserved_words
-    cpt = rules.chars_per_token
-
-    def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
+    def check(rec: Record, out: Problems, words: Words | None, line: int) -> tuple[int, int, bool]:
         if not rec.keys() <= _TOP_SET:
             unknown_keys(rec, _TOP_SET, _TOP, ERROR, "the record", out)
         chars = 0
+        plain = True
         system = rec.get("system")
         if type(system) is str:
             chars += len(system)
-            if scan is not None and (word := scan(system)):
-                out.append((ERROR, reserved("system", word, words)))
+            plain = system.isascii()
+            if words is not None and (word := words.scan(system)):
+                out.append(words.problem("system", word, system))
         elif system is not None:
             out.append((ERROR, f"system is {kind(system)}; expected a string"))
         messages = rec.get("messages")
@@ -53,7 +50,7 @@ def make(rules: DatasetRules) -> Checker:
                     'expected a non-empty array of {"role": ..., "content": "..."}',
                 )
             )
-            return tokens(chars, cpt)
+            return chars, 0, plain
         misordered = False
         for i, message in enumerate(messages):
             expected = "assistant" if i & 1 else "user"
@@ -68,8 +65,9 @@ def make(rules: DatasetRules) -> Checker:
             content = message.get("content")
             if type(content) is str and content:
                 chars += len(content)
-                if scan is not None and (word := scan(content)):
-                    out.append((ERROR, reserved(f"messages[{i}].content", word, words)))
+                plain = plain and content.isascii()
+                if words is not None and (word := words.scan(content)):
+                    out.append(words.problem(f"messages[{i}].content", word, content))
             elif type(content) is list:
                 out.append((ERROR, f"messages[{i}].content is an array; Claude 3 Haiku fine-tuning takes a string"))
             elif "content" not in message:
@@ -87,6 +85,6 @@ def make(rules: DatasetRules) -> Checker:
                     'a record must end with an "assistant" message',
                 )
             )
-        return tokens(chars, cpt)
+        return chars, 0, plain
 
     return check

@@ -1,13 +1,13 @@
 """Helpers shared by the format checkers: severities, value descriptions, reserved-word scans.
 
-A checker has the signature check(record, out, scan, line) -> estimated tokens. It appends
-(severity, message) pairs to out, calls scan(text) on every text when scan is not None, and never raises.
+A checker has the signature check(record, out, words, line) -> (text characters, media tokens, all text ASCII). It
+appends (severity, message) pairs to out, calls words.scan(text) on every text when words is not None, and
+never raises. The validator turns the characters into a token estimate (tokens.py).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,7 +17,7 @@ WARNING = "warning"
 Record = dict[str, Any]
 Problems = list[tuple[str, str]]
 Scan = Callable[[str], "str | None"]
-Checker = Callable[[Record, Problems, "Scan | None", int], int]
+Checker = Callable[[Record, Problems, "Words | None", int], tuple[int, int, bool]]
 
 _SHOWN_CHARS = 40
 
@@ -67,12 +67,40 @@ def text_problem(path: str, value: object) -> str:
     return f"{path} is {kind(value)}; expected a non-empty string"
 
 
-def reserved(path: str, word: str, words: tuple[str, ...]) -> str:
-    return f"{path} contains the reserved word {show(word)}; text must not contain any of: {quoted(words)}"
+class Words:
+    """The reserved words (errors: documented) and discouraged words (warnings: sample validators only) of a family.
+
+    Matching is case-sensitive: the documentation lists the words in one spelling, and AWS's SDK validator says
+    its matching is case-sensitive (docs/dataset-rules.md, "Reserved words").
+    """
+
+    def __init__(self, reserved: tuple[str, ...], discouraged: tuple[str, ...]) -> None:
+        scan = make_scan(reserved + discouraged)
+        assert scan is not None, "Words needs at least one word"
+        self.scan: Scan = scan
+        self._reserved = reserved
+        self._only_reserved = make_scan(reserved)
+        self._discouraged = discouraged
+
+    def problem(self, path: str, word: str, text: str) -> tuple[str, str]:
+        """The finding for a text in which scan() found `word` (a reserved word wins over a discouraged one)."""
+        if word not in self._reserved and self._only_reserved is not None:
+            word = self._only_reserved(text) or word
+        if word in self._reserved:
+            return (
+                ERROR,
+                f"{path} contains the reserved word {show(word)}, which fails the job; "
+                f"text must not contain any of: {quoted(self._reserved)} (case-sensitive)",
+            )
+        return (
+            WARNING,
+            f"{path} contains {show(word)}: AWS's sample validators reject it although the documentation does not "
+            f"list it; rephrase to be safe (they also flag: {quoted(self._discouraged)})",
+        )
 
 
-def tokens(chars: int, chars_per_token: float) -> int:
-    return math.ceil(chars / chars_per_token)
+def make_words(reserved: tuple[str, ...], discouraged: tuple[str, ...]) -> Words | None:
+    return Words(reserved, discouraged) if reserved or discouraged else None
 
 
 # Characters from most to least frequent in English text; anything absent counts as rarer than all of them.

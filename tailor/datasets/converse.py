@@ -1,8 +1,9 @@
-"""Converse records (bedrock-conversation-2024): fine-tuning and distillation prompts (bedrock.md B).
+"""Converse records (bedrock-conversation-2024): fine-tuning and distillation prompts (docs/dataset-rules.md).
 
 {"schemaVersion"?: str, "system"?: [{"text": str}], "messages": [{"role": ..., "content": [item, ...]}, ...]}
 Roles alternate user/assistant starting with user. Fine-tuning records end with assistant; distillation
-prompts may end with either (a final assistant turn is the "golden" response).
+prompts may end with either (a final assistant turn is the "golden" response). Items are text, the media the
+rules allow (user turns only) and, where allowed, reasoning content (assistant turns only).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from .common import (
     Checker,
     Problems,
     Record,
-    Scan,
+    Words,
     field_kind,
     kind,
     quoted,
-    reserved,
     role_mismatch,
     show,
     text_problem,
-    tokens,
 )
 from .media import Media
 from .rules import DatasetRules
@@ -32,30 +31,48 @@ _TOP = ("schemaVersion", "system", "messages")
 _TOP_SET = frozenset(_TOP)
 _MESSAGE_KEYS = frozenset(("role", "content"))
 _ROLES = ("user", "assistant")
+_TOOL_KEYS = ("toolUse", "toolResult")
+SCHEMA_VERSION = "bedrock-conversation-2024"
+
+
+class _Record:
+    """What one record's slow path accumulates: text characters, media tokens, whether all text was ASCII."""
+
+    __slots__ = ("chars", "media", "ascii")
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.media = 0
+        self.ascii = True
 
 
 def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
     prompts = rules.format == "converse_prompts"
     single = rules.single_turn_only
-    words = rules.reserved_words
-    cpt = rules.chars_per_token
     media = Media(rules, dataset_bucket)
+    allowed = ("text",) + media.kinds + (("reasoningContent",) if rules.reasoning else ())
+    tools = rules.tool_use
+    max_system = rules.max_system_blocks
+    version_required = rules.schema_version_required
 
-    def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
+    def check(rec: Record, out: Problems, words: Words | None, line: int) -> tuple[int, int, bool]:
+        scan = None if words is None else words.scan
         if not rec.keys() <= _TOP_SET:
-            _top_keys(rec, out)
+            _top_keys(rec, out, tools)
         version = rec.get("schemaVersion")
-        if version is not None and type(version) is not str:
-            out.append((ERROR, f'schemaVersion is {kind(version)}; expected a string like "bedrock-conversation-2024"'))
+        if version is not None or version_required:
+            _schema_version(rec, version, version_required, out)
         system = rec.get("system")
         chars = 0
+        plain = True
         if system is not None:
             block = system[0] if type(system) is list and len(system) == 1 else None
             text = block.get("text") if type(block) is dict and len(block) == 1 else None
             if type(text) is str and text and (scan is None or not scan(text)):
                 chars = len(text)  # hot path: the usual one system text
+                plain = text.isascii()
             else:
-                chars = _system(system, out, scan, words)
+                chars, plain = _system(system, out, words, max_system)
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
             out.append(
@@ -65,8 +82,8 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                     'expected a non-empty array of {"role": ..., "content": [...]}',
                 )
             )
-            return tokens(chars, cpt)
-        extra = 0
+            return chars, 0, plain
+        acc = _Record()
         misordered = False
         for i, message in enumerate(messages):
             expected = "assistant" if i & 1 else "user"
@@ -91,25 +108,32 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                     if type(text) is not str or not text:
                         break
                     size += len(text)
+                    plain = plain and text.isascii()
                     if scan is not None and scan(text):
                         break
                 else:
                     chars += size
                     continue
-            size, more = _content(i, message, line, out, scan, words, media)
-            chars += size
-            extra += more
+            _content(i, message, line, out, words, media, allowed, tools, acc)
         if len(messages) & 1 or single:
             _shape(messages, prompts, single, out)
-        return tokens(chars, cpt) + extra
+        return chars + acc.chars, acc.media, plain and acc.ascii
 
     return check
 
 
 def _content(
-    i: int, message: Record, line: int, out: Problems, scan: Scan | None, words: tuple[str, ...], media: Media
-) -> tuple[int, int]:
-    """Check messages[i].content item by item; returns (text characters, tokens added by media)."""
+    i: int,
+    message: Record,
+    line: int,
+    out: Problems,
+    words: Words | None,
+    media: Media,
+    allowed: tuple[str, ...],
+    tools: str,
+    acc: _Record,
+) -> None:
+    """Check messages[i].content item by item, adding to acc."""
     content, role = message.get("content"), message.get("role")
     if type(content) is not list or not content:
         out.append(
@@ -119,18 +143,125 @@ def _content(
                 'expected a non-empty array like [{"text": "..."}]',
             )
         )
-        return 0, 0
-    chars = extra = 0
+        return
+    empty: list[str] = []
+    substance = 0  # items that carry something: non-empty text, media, tool items
+    texts = 0
+    reasoning = -1
+    counts: dict[str, int] = {}
     for j, item in enumerate(content):
         path = f"messages[{i}].content[{j}]"
-        text = item.get("text") if type(item) is dict and len(item) == 1 else None
-        if type(text) is str and text:
-            chars += len(text)
-            if scan is not None and (word := scan(text)):
-                out.append((ERROR, reserved(f"{path}.text", word, words)))
+        if type(item) is not dict or not item:
+            out.append((ERROR, f'{path} is {kind(item)}; expected one of {quoted(allowed)} such as {{"text": "..."}}'))
+            continue
+        if len(item) > 1:
+            keys = ", ".join(show(key) for key in item)
+            out.append((ERROR, f"{path} has keys {keys}; an item has exactly one of {quoted(allowed)}"))
+            continue
+        ((key, value),) = item.items()
+        if key == "text":
+            if type(value) is str and value:
+                acc.chars += len(value)
+                acc.ascii = acc.ascii and value.isascii()
+                substance += 1
+                texts += 1
+                _scan(f"{path}.text", value, words, out)
+            elif type(value) is str:
+                empty.append(f"{path}.text")
+            else:
+                out.append((ERROR, text_problem(f"{path}.text", value)))
+        elif media.allows(key):
+            substance += 1
+            counts[key] = counts.get(key, 0) + 1
+            acc.media += media.item(path, key, value, role, line, out)
+        elif key == "reasoningContent" and "reasoningContent" in allowed:
+            reasoning = j
+            _reasoning(path, value, role, words, out, acc)
+        elif key in _TOOL_KEYS:
+            substance += 1
+            _tool_use(f"{path} is a {key} item", tools, out)
         else:
-            extra += _odd_item(path, item, role, line, out, media)
-    return chars, extra
+            out.append((ERROR, _refused_item(path, key, allowed)))
+    if counts:
+        media.per_message(f"messages[{i}]", counts, out)
+    if reasoning >= 0 and role == "assistant" and not texts:
+        # AWS's Nova sample validator (V3) requires a text item beside reasoning: the reasoning is not the answer
+        out.append((ERROR, f"messages[{i}] has reasoning content but no text; the answer must follow as text"))
+    elif not substance and empty:
+        out.append((ERROR, f"{empty[0]} is empty; a message needs at least one non-empty text or media item"))
+    if substance:
+        # Docs are silent on an empty text next to real content and the Nova sample validator accepts it: warn
+        out.extend((WARNING, f"{path} is empty; drop the item or give it text") for path in empty)
+
+
+def _scan(path: str, text: str, words: Words | None, out: Problems) -> None:
+    if words is not None and (word := words.scan(text)):
+        out.append(words.problem(path, word, text))
+
+
+def _reasoning(path: str, value: object, role: object, words: Words | None, out: Problems, acc: _Record) -> None:
+    path = f"{path}.reasoningContent"
+    if role != "assistant":
+        # Nova 2 documentation: "Assistant content: text-only responses and reasoning content"
+        out.append(
+            (ERROR, f'{path} is in a {show(role)} message; reasoning content is allowed only in "assistant" messages')
+        )
+    block = value.get("reasoningText") if type(value) is dict else None
+    if type(value) is not dict or len(value) != 1 or type(block) is not dict:
+        # redactedContent and image reasoning exist in the Converse API; Nova 2 SFT takes only reasoningText
+        out.append(
+            (ERROR, f'{path} is {show(value)}; expected {{"reasoningText": {{"text": "..."}}}} (text reasoning only)')
+        )
+        return
+    text = block.get("text")
+    extra = [key for key in block if key not in ("text", "signature")]
+    if extra:
+        out.append((ERROR, f'unknown key {show(extra[0])} in {path}.reasoningText; allowed: "text", "signature"'))
+    signature = block.get("signature")
+    if signature is not None and type(signature) is not str:
+        out.append((ERROR, f"{path}.reasoningText.signature is {kind(signature)}; expected a string"))
+    if type(text) is str and text:
+        acc.chars += len(text)  # reasoning tokens are trained on (and billed) like the answer
+        acc.ascii = acc.ascii and text.isascii()
+        _scan(f"{path}.reasoningText.text", text, words, out)
+    else:
+        out.append((ERROR, text_problem(f"{path}.reasoningText.text", text)))
+
+
+def _tool_use(subject: str, tools: str, out: Problems) -> None:
+    if tools == "error":
+        # Nova 2 on Bedrock: "not currently supported ... Adding tool sections might cause your job to fail"
+        out.append((ERROR, f"{subject}; tool use is not supported for this customization (it may fail the job)"))
+    else:
+        out.append(
+            (
+                WARNING,
+                f"{subject}: this customization's documentation does not describe tool use; Tailor does not check it",
+            )
+        )
+
+
+def _refused_item(path: str, key: str, allowed: tuple[str, ...]) -> str:
+    if key in ("image", "video", "document"):
+        article = "an" if key[0] in "aeiou" else "a"
+        return (
+            f"{path} is {article} {key} item; this model takes no {key}s for this customization; "
+            f"allowed: {quoted(allowed)}"
+        )
+    if key == "reasoningContent":
+        return f"{path} is a reasoningContent item; this model takes no reasoning content; allowed: {quoted(allowed)}"
+    return f"{path} has an item of type {show(key)}; allowed: {quoted(allowed)}"
+
+
+def _schema_version(rec: Record, version: object, required: bool, out: Problems) -> None:
+    if version is None and "schemaVersion" not in rec:
+        out.append((ERROR, f'schemaVersion is missing; distillation prompts require "{SCHEMA_VERSION}"'))
+        return
+    if type(version) is not str:
+        out.append((ERROR, f'schemaVersion is {kind(version)}; expected a string like "{SCHEMA_VERSION}"'))
+    elif required and version != SCHEMA_VERSION:
+        # the distillation page's prose spells "bedrock-conversion-2024" (a typo: its examples use this value)
+        out.append((WARNING, f'schemaVersion is {show(version)}; the documented value is "{SCHEMA_VERSION}"'))
 
 
 def _shape(messages: list[Any], prompts: bool, single: bool, out: Problems) -> None:
@@ -154,11 +285,14 @@ def _shape(messages: list[Any], prompts: bool, single: bool, out: Problems) -> N
         )
 
 
-def _system(system: object, out: Problems, scan: Scan | None, words: tuple[str, ...]) -> int:
+def _system(system: object, out: Problems, words: Words | None, max_blocks: int | None) -> tuple[int, bool]:
     if type(system) is not list:
         out.append((ERROR, f'system is {kind(system)}; expected an array such as [{{"text": "..."}}]'))
-        return 0
+        return 0, True
+    if max_blocks is not None and len(system) > max_blocks:
+        out.append((ERROR, f"system has {len(system)} entries; at most {max_blocks} allowed for this model"))
     chars = 0
+    plain = True
     for k, block in enumerate(system):
         text = block.get("text") if type(block) is dict else None
         if type(block) is not dict or type(text) is not str or len(block) != 1:
@@ -168,33 +302,20 @@ def _system(system: object, out: Problems, scan: Scan | None, words: tuple[str, 
             out.append((WARNING, f"system[{k}].text is empty; drop the entry or give it text"))
         else:
             chars += len(text)
-            if scan is not None and (word := scan(text)):
-                out.append((ERROR, reserved(f"system[{k}].text", word, words)))
-    return chars
+            plain = plain and text.isascii()
+            _scan(f"system[{k}].text", text, words, out)
+    return chars, plain
 
 
-def _odd_item(path: str, item: object, role: object, line: int, out: Problems, media: Media) -> int:
-    """Everything but a plain non-empty text item; returns the tokens a media item adds."""
-    allowed = quoted(media.allowed)
-    if type(item) is not dict or not item:
-        out.append((ERROR, f'{path} is {kind(item)}; expected one of {allowed} such as {{"text": "..."}}'))
-        return 0
-    if len(item) > 1:
-        keys = ", ".join(show(key) for key in item)
-        out.append((ERROR, f"{path} has keys {keys}; an item has exactly one of {allowed}"))
-        return 0
-    ((key, value),) = item.items()
-    if key == "text":
-        out.append((ERROR, text_problem(f"{path}.text", value)))
-        return 0
-    return media.item(path, key, value, role, line, out)
-
-
-def _top_keys(rec: Record, out: Problems) -> None:
+def _top_keys(rec: Record, out: Problems, tools: str) -> None:
     for key in rec:
-        if key not in _TOP_SET:
-            # Nova's docs and sample validator ignore extra keys; other Converse students: UNCONFIRMED, so warn
-            out.append((WARNING, f"unknown key {show(key)} in the record; Bedrock documents {quoted(_TOP)}"))
+        if key in _TOP_SET:
+            continue
+        if key == "toolConfig":
+            _tool_use("the record has a toolConfig", tools, out)
+            continue
+        # Nova's docs and sample validator ignore extra keys; other Converse students: UNCONFIRMED, so warn
+        out.append((WARNING, f"unknown key {show(key)} in the record; Bedrock documents {quoted(_TOP)}"))
 
 
 def _message_keys(i: int, message: Record, out: Problems) -> None:

@@ -1,7 +1,9 @@
 """Split a binary stream into decoded lines, in fixed-size chunks, with bounded memory.
 
 Iterating a LineReader yields events in line order:
-  (LINES, [str, ...])         consecutive lines, decoded, without their "\\n"
+  (LINES, ([str, ...], wide)) consecutive lines, decoded, without their "\\n"; wide is None when the block is
+                              ASCII with no \\uXXXX escape in its first ESCAPE_PROBE bytes, else a list with, per
+                              line, its UTF-8 bytes beyond one per character plus 2 per escape (tokens.py)
   (BAD_UTF8, (offset, byte))  one line that isn't UTF-8: 0-based offset and value of the first bad byte
   (TOO_LONG, nbytes)          one line longer than max_line_bytes; never held in memory whole
 """
@@ -11,9 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .tokens import ESCAPE_WIDE
+
 LINES, BAD_UTF8, TOO_LONG = 0, 1, 2
 # 256 KiB: decoding a chunk then splitting it stays in cache; 1 MiB chunks measured 20% slower
 CHUNK_BYTES = 256 * 1024
+# Searching a whole block for b"\\u" costs a third of parsing it (1 GB/s): a file written with ensure_ascii has
+# escapes on every line that holds non-ASCII text, so the block's first 8 KiB tell. A record near its token
+# limit is recounted exactly whatever this probe says (validator.py), so only the total can miss an escape.
+ESCAPE_PROBE = 8 * 1024
 
 Event = tuple[int, Any]
 
@@ -92,18 +100,36 @@ class LineReader:
 def _decode(block: bytes) -> Iterator[Event]:
     """Events for a block of whole lines (no trailing newline)."""
     try:
-        yield LINES, block.decode("utf-8").split("\n")
-        return
+        text = block.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        yield from _decode_lines(block)
+        return
+    lines = text.split("\n")
+    escaped = b"\\u" in block[:ESCAPE_PROBE]
+    if len(text) == len(block) and not escaped:
+        yield LINES, (lines, None)  # the common case: nothing but ASCII, no per-line work
+    else:
+        yield LINES, (lines, _wide(block.split(b"\n"), lines, escaped))
+
+
+def _wide(raws: list[bytes], lines: list[str], escaped: bool) -> list[int]:
+    if escaped:
+        return [len(raw) - len(line) + raw.count(b"\\u") * ESCAPE_WIDE for raw, line in zip(raws, lines, strict=True)]
+    return [len(raw) - len(line) for raw, line in zip(raws, lines, strict=True)]
+
+
+def _decode_lines(block: bytes) -> Iterator[Event]:
+    """A block with invalid UTF-8 somewhere: decode it line by line."""
     good: list[str] = []
+    raws: list[bytes] = []
     for raw in block.split(b"\n"):
         try:
             good.append(raw.decode("utf-8"))
+            raws.append(raw)
         except UnicodeDecodeError as exc:
             if good:
-                yield LINES, good
-                good = []
+                yield LINES, (good, _wide(raws, good, b"\\u" in block[:ESCAPE_PROBE]))
+                good, raws = [], []
             yield BAD_UTF8, (exc.start, raw[exc.start])
     if good:
-        yield LINES, good
+        yield LINES, (good, _wide(raws, good, b"\\u" in block[:ESCAPE_PROBE]))

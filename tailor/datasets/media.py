@@ -1,50 +1,77 @@
-"""Image and video content items of Converse records (bedrock.md B).
+"""Image and video content items of Converse records, and the dataset-wide media rules (docs/dataset-rules.md).
 
 An item is {"image"|"video": {"format": ..., "source": {"s3Location": {"uri": "s3://...", "bucketOwner"?: ...}}}}.
 """
 
 from __future__ import annotations
 
-from .common import ERROR, Problems, kind, quoted, show
-from .rules import DatasetRules
+import re
+
+from .common import ERROR, WARNING, Problems, kind, quoted, show
+from .rules import MEDIA_KINDS, DatasetRules, MediaRules
 
 _S3_SHAPE = '{"s3Location": {"uri": "s3://bucket/key"}}'
+_SAFE_KEY = re.compile(r"[\w\-/.]+")
+_PLURAL = {"image": "images", "video": "videos"}
 
 
 class Media:
-    """Checks media items and the dataset-wide media rules, so it keeps state across records."""
+    """Checks media items; keeps the state of the dataset-wide rules (which kind came first) across records."""
 
     def __init__(self, rules: DatasetRules, dataset_bucket: str | None) -> None:
-        self.allowed = ("text",) + ("image",) * rules.allow_images + ("video",) * rules.allow_video
-        self._formats = {"image": rules.image_formats, "video": rules.video_formats}
-        self._tokens = {"image": rules.tokens_per_image, "video": 0}
+        self._rules: dict[str, MediaRules] = {}
+        for key in MEDIA_KINDS:
+            media = rules.media(key)
+            if media is not None:
+                self._rules[key] = media
+        self.kinds = tuple(self._rules)
+        self._mixed = rules.mixed_media
         self._bucket = dataset_bucket
         self._first: tuple[str, int] | None = None  # kind and line of the dataset's first media item
-        self._video_line = 0  # line whose videos are counted in _videos
-        self._videos = 0
+        self._line = 0  # the record whose items are counted below
+        self._per_record: dict[str, int] = {}
+
+    def allows(self, key: str) -> bool:
+        return key in self._rules
 
     def item(self, path: str, key: str, value: object, role: object, line: int, out: Problems) -> int:
-        """Check one media item; return the tokens it adds."""
-        if key not in self.allowed:
-            out.append((ERROR, f"{path} has an item of type {show(key)}; allowed: {quoted(self.allowed)}"))
-            return 0
+        """Check one media item (key is an allowed kind); return the tokens it adds."""
+        media = self._rules[key]
         path = f"{path}.{key}"
         before = len(out)
         if role == "assistant":
-            # bedrock.md B shows media only in user turns; Nova's sample validator rejects it in assistant turns
-            out.append((ERROR, f'{path} is in an "assistant" message; {key}s are allowed only in "user" messages'))
+            # Nova's documentation and every AWS sample validator: media only in user turns (assistant turns are
+            # text, plus reasoning on Nova 2)
+            where = f'{path} is in an "assistant" message'
+            out.append((ERROR, f'{where}; {_PLURAL[key]} are allowed only in "user" messages'))
         self._dataset_rules(path, key, line, out)
         if type(value) is not dict:
             out.append((ERROR, f'{path} is {kind(value)}; expected {{"format": ..., "source": {_S3_SHAPE}}}'))
             return 0
         fmt = value.get("format")
-        formats = self._formats[key]
-        if fmt not in formats:
-            out.append((ERROR, f"{path}.format is {show(fmt)}; allowed: {quoted(formats)}"))
+        if fmt not in media.formats:
+            lower = isinstance(fmt, str) and fmt.lower() in media.formats
+            hint = " (lower case, as the Converse API spells them)" if lower else ""
+            out.append((ERROR, f"{path}.format is {show(fmt)}; allowed: {quoted(media.formats)}{hint}"))
         self._source(f"{path}.source", value.get("source"), out)
-        return self._tokens[key] if len(out) == before else 0
+        return media.tokens if len(out) == before else 0
+
+    def per_message(self, where: str, counts: dict[str, int], out: Problems) -> None:
+        """Limits on items of one kind in one message."""
+        for key, count in counts.items():
+            most = self._rules[key].max_per_message
+            if most is not None and count > most:
+                out.append((ERROR, f"{where} has {count} {_PLURAL[key]}; at most {most} per message"))
 
     def _dataset_rules(self, path: str, key: str, line: int, out: Problems) -> None:
+        if self._line != line:
+            self._line, self._per_record = line, {}
+        count = self._per_record[key] = self._per_record.get(key, 0) + 1
+        most = self._rules[key].max_per_record
+        if most is not None and count == most + 1:
+            out.append((ERROR, f"{path} is {key} number {count} in this record; at most {most} per record"))
+        if self._mixed:
+            return
         if self._first is None:
             self._first = (key, line)
         elif self._first[0] != key:
@@ -52,16 +79,11 @@ class Media:
             out.append(
                 (
                     ERROR,
-                    f"{path}: a dataset holds image records or video records, never both "
-                    f"(first {first_key} on line {first_line})",
+                    f"{path} is {'an' if key == 'image' else 'a'} {key}, but this dataset's first media item is "
+                    f"{'an' if first_key == 'image' else 'a'} {first_key} (line {first_line}); a dataset is text "
+                    f"with images or text with videos, never both",
                 )
             )
-        if key == "video":
-            if self._video_line != line:
-                self._video_line, self._videos = line, 0
-            self._videos += 1
-            if self._videos == 2:
-                out.append((ERROR, f"{path} is a second video in this record; at most one video per record"))
 
     def _source(self, path: str, source: object, out: Problems) -> None:
         location = source.get("s3Location") if type(source) is dict else None
@@ -78,6 +100,16 @@ class Media:
                     ERROR,
                     f"{path}.s3Location.uri is in bucket {show(bucket)}; "
                     f"media must be in the dataset's bucket {show(self._bucket)}",
+                )
+            )
+        elif isinstance(uri, str) and not _SAFE_KEY.fullmatch(uri[5:]):
+            # AWS's sample validators (Nova V1-V3, Forge SDK) allow only these; the documentation says so only of
+            # the dataset's own file name, so this is a warning
+            out.append(
+                (
+                    WARNING,
+                    f"{path}.s3Location.uri {show(uri)} has characters other than letters, digits, _ - / . "
+                    "which AWS's sample validators reject",
                 )
             )
         owner = location.get("bucketOwner")

@@ -5,7 +5,7 @@ Both families are strict: Bedrock documents exactly these keys, so any other key
 
 from __future__ import annotations
 
-from .common import ERROR, Checker, Problems, Record, Scan, reserved, text_problem, tokens, unknown_keys
+from .common import ERROR, Checker, Problems, Record, Words, text_problem, unknown_keys
 from .rules import DatasetRules
 
 FIELDS = {
@@ -18,24 +18,24 @@ FIELDS = {
 def make(rules: DatasetRules) -> Checker:
     fields = FIELDS[rules.format]
     allowed = frozenset(fields)
-    words = rules.reserved_words
-    cpt = rules.chars_per_token
 
-    def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
+    def check(rec: Record, out: Problems, words: Words | None, line: int) -> tuple[int, int, bool]:
         chars = 0
+        plain = True
         if not rec.keys() <= allowed:
             unknown_keys(rec, allowed, fields, ERROR, "the record", out)
         for name in fields:
             value = rec.get(name)
             if type(value) is str and value:
                 chars += len(value)
-                if scan is not None and (word := scan(value)):
-                    out.append((ERROR, reserved(name, word, words)))
+                plain = plain and value.isascii()
+                if words is not None and (word := words.scan(value)):
+                    out.append(words.problem(name, word, value))
             elif name not in rec:
                 out.append((ERROR, f'missing required key "{name}"; a record is {_shape(fields)}'))
             else:
                 out.append((ERROR, text_problem(name, value)))
-        return tokens(chars, cpt)
+        return chars, 0, plain
 
     return check
 

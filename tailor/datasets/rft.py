@@ -12,14 +12,12 @@ from .common import (
     Checker,
     Problems,
     Record,
-    Scan,
+    Words,
     field_kind,
     kind,
     quoted,
-    reserved,
     show,
     text_problem,
-    tokens,
 )
 from .rules import DatasetRules
 
@@ -27,10 +25,7 @@ _ROLES = ("system", "user", "assistant")
 
 
 def make(rules: DatasetRules) -> Checker:
-    words = rules.reserved_words
-    cpt = rules.chars_per_token
-
-    def check(rec: Record, out: Problems, scan: Scan | None, line: int) -> int:
+    def check(rec: Record, out: Problems, words: Words | None, line: int) -> tuple[int, int, bool]:
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
             out.append(
@@ -40,8 +35,9 @@ def make(rules: DatasetRules) -> Checker:
                     'expected a non-empty array of {"role": ..., "content": "..."}',
                 )
             )
-            return 0
+            return 0, 0, True
         chars = 0
+        plain = True
         users = 0
         for i, message in enumerate(messages):
             if type(message) is not dict:
@@ -59,8 +55,9 @@ def make(rules: DatasetRules) -> Checker:
             content = message.get("content")
             if type(content) is str and content:
                 chars += len(content)
-                if scan is not None and (word := scan(content)):
-                    out.append((ERROR, reserved(f"messages[{i}].content", word, words)))
+                plain = plain and content.isascii()
+                if words is not None and (word := words.scan(content)):
+                    out.append(words.problem(f"messages[{i}].content", word, content))
             elif "content" not in message:
                 out.append((ERROR, f"messages[{i}] has no content; expected a non-empty string"))
             else:
@@ -77,6 +74,6 @@ def make(rules: DatasetRules) -> Checker:
                 )
             )
         # reference_answer goes to the grader, not the model, so it isn't counted as tokens
-        return tokens(chars, cpt)
+        return chars, 0, plain
 
     return check

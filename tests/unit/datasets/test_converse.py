@@ -32,6 +32,8 @@ def video(uri="s3://data/v/1.mp4", fmt="mp4"):
 
 
 GOOD = record(turn("user", "Hi"), turn("assistant", "Hello!"))
+IMAGES = {"images": {"formats": ["png", "jpeg", "gif", "webp"], "tokens": 1601}}
+MEDIA = {**IMAGES, "videos": {"formats": ["mov", "mkv", "mp4"], "max_per_record": 1}}
 
 
 def run(records, fmt="converse", bucket=None, **rules):
@@ -92,7 +94,8 @@ def test_valid_single_and_multi_turn_records_pass():
         ),
         (
             record(turn("user", ""), turn("assistant", "b")),
-            "t.jsonl:2: messages[0].content[0].text is empty; it must be non-empty text",
+            "t.jsonl:2: messages[0].content[0].text is empty; a message needs at least one non-empty text or media "
+            "item",
         ),
         (
             record({"role": "user", "content": "hi"}, turn("assistant", "b")),
@@ -112,11 +115,13 @@ def test_valid_single_and_multi_turn_records_pass():
         ),
         (
             record(turn("user", {"toolUse": {}}), turn("assistant", "b")),
-            't.jsonl:2: messages[0].content[0] has an item of type "toolUse"; allowed: "text"',
+            "t.jsonl:2: messages[0].content[0] is a toolUse item; tool use is not supported for this customization "
+            "(it may fail the job)",
         ),
         (
             record(turn("user", image()), turn("assistant", "b")),
-            't.jsonl:2: messages[0].content[0] has an item of type "image"; allowed: "text"',
+            "t.jsonl:2: messages[0].content[0] is an image item; this model takes no images for this customization; "
+            'allowed: "text"',
         ),
         (
             record(turn("user", 7), turn("assistant", "b")),
@@ -200,9 +205,9 @@ def test_images_accepted_when_allowed_and_add_tokens():
     rec = record(turn("user", image(bucketOwner="111122223333"), "What is this?"), turn("assistant", "A cat."))
 
     # When validated with images allowed and the same dataset bucket
-    report = run([rec], allow_images=True, bucket="data")
+    report = run([rec], bucket="data", **IMAGES)
 
-    # Then it passes and the image adds tokens_per_image
+    # Then it passes and the image adds its tokens
     assert report.ok, report.render()
     assert report.total_estimated_tokens == 1601 + 5  # 9 + 13 + 6 = 28 chars -> 5 tokens
 
@@ -241,7 +246,7 @@ def test_image_defects(item, role, expected):
     rec = record(turn("user", item, "q"), turn("assistant", "a"))
 
     # When validated with images allowed in bucket "data"
-    report = run([rec], allow_images=True, bucket="data")
+    report = run([rec], bucket="data", **IMAGES)
 
     # Then the defect is reported
     assert len(report.errors) == 1 and expected in errors(report)[0], errors(report)
@@ -252,7 +257,7 @@ def test_image_in_assistant_turn_is_an_error():
     rec = record(turn("user", "q"), turn("assistant", image()))
 
     # When validated
-    report = run([rec], allow_images=True)
+    report = run([rec], **IMAGES)
 
     # Then it is rejected: media go in user turns
     assert errors(report) == [
@@ -268,13 +273,13 @@ def test_video_rules_one_per_record_and_no_mixing_with_images():
     img = record(turn("user", image(), "q"), turn("assistant", "a"))
 
     # When validated with both media kinds allowed
-    report = run([one, two, img], allow_images=True, allow_video=True)
+    report = run([one, two, img], **MEDIA)
 
     # Then the second video and the mixed dataset are errors
     assert errors(report) == [
-        "t.jsonl:2: messages[0].content[1].video is a second video in this record; at most one video per record",
-        "t.jsonl:3: messages[0].content[0].image: a dataset holds image records or video records, never both "
-        "(first video on line 1)",
+        "t.jsonl:2: messages[0].content[1].video is video number 2 in this record; at most 1 per record",
+        "t.jsonl:3: messages[0].content[0].image is an image, but this dataset's first media item is a video "
+        "(line 1); a dataset is text with images or text with videos, never both",
     ]
 
 
@@ -313,7 +318,10 @@ def test_converse_prompts_are_text_only():
     report = run([rec], fmt="converse_prompts")
 
     # Then the image item is rejected
-    assert errors(report) == ['t.jsonl:1: messages[0].content[0] has an item of type "image"; allowed: "text"']
+    assert errors(report) == [
+        "t.jsonl:1: messages[0].content[0] is an image item; this model takes no images for this customization; "
+        'allowed: "text"'
+    ]
 
 
 def test_record_level_token_limit_counts_images():
@@ -321,7 +329,7 @@ def test_record_level_token_limit_counts_images():
     rec = record(turn("user", image(), image(uri="s3://data/2.png"), "q"), turn("assistant", "a"))
 
     # When validated with a limit below the estimate
-    report = run([rec], allow_images=True, max_tokens_per_record=3202)
+    report = run([rec], max_tokens_per_record=3202, **IMAGES)
 
     # Then the record is over the limit
     assert "record is about 3,204 tokens" in errors(report)[0]  # 2 images + 11 chars

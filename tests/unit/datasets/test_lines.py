@@ -14,7 +14,7 @@ def flatten(reader):
     out = []
     for event, payload in reader:
         if event == LINES:
-            out.extend(("line", text) for text in payload)
+            out.extend(("line", text) for text in payload[0])
         else:
             out.append(("bad" if event == BAD_UTF8 else "long", payload))
     return out
@@ -79,4 +79,22 @@ def test_too_long_event_counts_the_whole_line():
     events = list(LineReader(io.BytesIO(b"y" * 50 + b"\nok"), max_line_bytes=10, chunk_bytes=4))
 
     # Then its full length is reported and the next line follows
-    assert events == [(TOO_LONG, 50), (LINES, ["ok"])]
+    assert events == [(TOO_LONG, 50), (LINES, (["ok"], None))]
+
+
+@pytest.mark.parametrize(
+    ("data", "wide"),
+    [
+        (b"plain\nascii\n", None),
+        ("caf\u00e9\n東京\nok\n".encode(), [1, 4, 0]),  # é is 2 bytes, 東 and 京 3 each
+        (b'{"t": "\\u6771"}\nok\n', [2, 0]),  # an escape counts as 2, like a raw 3-byte character
+    ],
+)
+def test_wide_units_per_line_are_the_extra_utf8_bytes_plus_escapes(data, wide):
+    # Given ASCII lines, raw UTF-8 lines and an escaped line
+    # When read
+    ((event, (lines, widths)),) = list(LineReader(io.BytesIO(data), max_line_bytes=100))
+
+    # Then each line carries its wide units, or None for a block of nothing but ASCII
+    assert event == LINES and len(lines) == data.count(b"\n")
+    assert widths == wide

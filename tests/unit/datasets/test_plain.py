@@ -81,7 +81,8 @@ def test_reserved_words_are_errors_naming_word_and_line():
 
     # Then the word and the line are named
     assert messages(report) == [
-        'train.jsonl:2: completion contains the reserved word "Bot:"; text must not contain any of: "User:", "Bot:"'
+        'train.jsonl:2: completion contains the reserved word "Bot:", which fails the job; '
+        'text must not contain any of: "User:", "Bot:" (case-sensitive)'
     ]
 
 
@@ -94,7 +95,8 @@ def test_record_over_token_limit_is_an_error_and_not_counted():
 
     # Then only the second is an error; it is the largest but not in the total
     assert messages(report) == [
-        "train.jsonl:2: record is about 11 tokens (at 6 characters per token); at most 10 allowed"
+        "train.jsonl:2: record is about 11 tokens (at 6 characters per token for ASCII text, "
+        "about one per CJK character); at most 10 allowed"
     ]
     assert report.total_estimated_tokens == 10 and report.max_record_tokens == 11
 
@@ -107,9 +109,10 @@ def test_chars_per_token_is_used_for_estimates():
     assert report.total_estimated_tokens == 3
 
 
-def test_non_ascii_is_counted_in_characters_not_bytes():
-    # Given 6 characters that take 18 bytes in UTF-8 and 36 as \u escapes
-    report = run([json.dumps({"prompt": "東京東", "completion": "京東京"})])
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+def test_cjk_counts_one_token_per_character_written_raw_or_escaped(ensure_ascii):
+    # Given 6 CJK characters, as 18 bytes of UTF-8 or as 36 bytes of \u escapes
+    report = run([json.dumps({"prompt": "東京東", "completion": "京東京"}, ensure_ascii=ensure_ascii)])
 
-    # Then the estimate counts characters
-    assert report.ok and report.total_estimated_tokens == 1
+    # Then each is one token either way (6 characters per token would say 1)
+    assert report.ok and report.total_estimated_tokens == 6

@@ -51,7 +51,15 @@ texts = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30)
 
 
 def rules_for(fmt, **extra):
-    media = {"allow_images": True, "allow_video": True} if fmt == "converse" else {}
+    media = (
+        {
+            "images": {"formats": ["png", "jpeg", "gif", "webp"], "tokens": 1601},
+            "videos": {"formats": ["mp4"], "max_per_record": 1},
+            "reasoning": True,
+        }
+        if fmt == "converse"
+        else {}
+    )
     return DatasetRules(fmt, **media, **extra)
 
 
@@ -165,12 +173,19 @@ def valid_record(draw, fmt):
     return {"messages": messages, "reference_answer": answer, "task": draw(scalars)}
 
 
-def estimate(rec):
-    """ceil(characters / 6), plus 1601 per image."""
+def estimate(rec, ascii_only):
+    """ceil(characters / 6 + wide units * 5/12), plus 1601 per image (tailor/datasets/tokens.py).
+
+    Wide units: each character's UTF-8 bytes beyond one, or 2 per \\u escape (an astral character takes two).
+    """
     images = sum(
         "image" in item for m in rec.get("messages", []) if isinstance(m.get("content"), list) for item in m["content"]
     )
-    return math.ceil(text_chars(rec) / 6) + 1601 * images
+    line = json.dumps(rec, ensure_ascii=ascii_only)
+    wide = len(line.encode()) - len(line) + line.count("\\u") * 2  # json.dumps escapes control characters too
+    if not wide:
+        return math.ceil(text_chars(rec) / 6) + 1601 * images
+    return math.ceil(text_chars(rec) / 6 + wide * (1 - 1 / 6) / 2) + 1601 * images
 
 
 def text_chars(rec):
@@ -197,10 +212,11 @@ def test_valid_generated_records_pass_with_exact_token_estimates(data, fmt, asci
     # When validated
     report = validate_stream(io.BytesIO(blob), rules_for(fmt), source="f", dataset_bucket="data")
 
-    # Then they pass without warnings and tokens are ceil(characters / 6) per record, plus images
+    # Then they pass without warnings and tokens are ceil(characters / 6) per record, plus the wide characters'
+    # share, plus images
     assert report.ok and report.warnings == (), report.render()
     assert report.records == len(records)
-    expected = [estimate(r) for r in records]
+    expected = [estimate(r, ascii_only) for r in records]
     assert report.total_estimated_tokens == sum(expected)
     assert report.max_record_tokens == max(expected)
 
