@@ -174,4 +174,4 @@ def _sns_messages(clients, wiring):
     from moto.sns.models import sns_backends
 
     backend = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    return [{"Subject": s, "Message": m} for _, m, _, s, *_ in backend.topics[wiring.topic_arn].sent_notifications]
+    return [{"Subject": s, "Message": m} for _, m, s, *_ in backend.topics[wiring.topic_arn].sent_notifications]
