@@ -79,9 +79,9 @@ def test_an_expiry_pushed_past_the_policy_maximum_is_held_to_creation_plus_max_h
     arn = buy(bedrock_double, model, expires=format_time(T0 + timedelta(days=2)))
     # When the reconciler runs before and after creation + 8 h
     early = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=7)))
-    late = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=8, minutes=1)))
     # Then it is reported as soon as it is seen, and deleted once the policy's maximum is reached
     assert early.tampered == [arn] and arn in bedrock_double.throughputs
+    late = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=8, minutes=1)))
     assert late.deleted == [arn] and arn not in bedrock_double.throughputs
     reports = [m for s, m in messages(clients, wiring) if s.endswith("serving report")]
     assert len(reports) == 1 and "max_throughput_hours" in reports[0] and arn in reports[0]
