@@ -25,15 +25,33 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "tailor-bench-datasets"
 NOVA_RESERVED = ("User:", "Bot:", "Assistant:", "System:", "<image>", "<video>", "[EOS]")
+NOVA_DISCOURAGED = ("SYSTEM:", "USER:", "BOT:", "ASSISTANT:", "Thought:", "<unk>")
+NOVA_WORDS = {"reserved_words": NOVA_RESERVED, "discouraged_words": NOVA_DISCOURAGED}
 
-# Rules a real model would get, so the reserved-word scan and token limits are on the timed path.
+# Rules a real model would get (catalog/models.yaml), so the word scan, the media rules and the token limits
+# with their conservative warning are all on the timed path.
 RULES: dict[str, dict[str, Any]] = {
-    "converse": {"max_tokens_per_record": 32000, "reserved_words": NOVA_RESERVED, "allow_images": True},
-    "converse_prompts": {"max_tokens_per_record": 32000, "reserved_words": NOVA_RESERVED},
-    "prompt_completion": {"max_tokens_per_record": 16000},
-    "claude_messages": {"max_tokens_per_record": 32000},
+    "converse": {
+        "max_tokens_per_record": 32000,
+        "conservative_chars_per_token": 4,
+        **NOVA_WORDS,
+        "images": {"formats": ["png", "jpeg", "gif", "webp"], "max_per_message": 10},
+        "videos": {"formats": ["mov", "mkv", "mp4", "webm"], "max_per_record": 1},
+        "tool_use": "warning",
+    },
+    "converse_prompts": {
+        "max_tokens_per_record": 32000,
+        "discouraged_words": NOVA_RESERVED + NOVA_DISCOURAGED,
+        "schema_version_required": True,
+    },
+    "prompt_completion": {"max_tokens_per_record": 16000, "conservative_chars_per_token": 4},
+    "claude_messages": {
+        "max_tokens_per_record": 32000,
+        "conservative_chars_per_token": 3,
+        "discouraged_words": ("\nHuman:", "\nAssistant:"),
+    },
     "text_input": {"max_tokens_per_record": 4096},
-    "rft_chat": {"max_tokens_per_record": 32000, "reserved_words": NOVA_RESERVED},
+    "rft_chat": {"max_tokens_per_record": 32000, "discouraged_words": NOVA_RESERVED + NOVA_DISCOURAGED},
 }
 
 _WORDS = tuple(

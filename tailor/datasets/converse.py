@@ -83,7 +83,7 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 )
             )
             return chars, 0, plain
-        acc = _Record()
+        acc: _Record | None = None  # made on the slow path only: most records never need it
         misordered = False
         for i, message in enumerate(messages):
             expected = "assistant" if i & 1 else "user"
@@ -114,9 +114,13 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 else:
                     chars += size
                     continue
+            if acc is None:
+                acc = _Record()
             _content(i, message, line, out, words, media, allowed, tools, acc)
         if len(messages) & 1 or single:
             _shape(messages, prompts, single, out)
+        if acc is None:
+            return chars, 0, plain
         return chars + acc.chars, acc.media, plain and acc.ascii
 
     return check

@@ -5,9 +5,10 @@ No Bedrock model's tokenizer ships offline, so tokens are estimated from charact
   tokens = chars / chars_per_token + wide * (1 - 1 / chars_per_token) / 2   (rounded up), plus media items
 
 `chars` are the record's text characters and `wide` the extra UTF-8 bytes of the record's line beyond one per
-character, plus 2 per \\uXXXX escape. So an ASCII character costs 1/chars_per_token (Bedrock documents "about 6
-characters per token"), a 2-byte character (accented Latin, Cyrillic, Greek, Arabic, Hebrew) about 0.58 tokens,
-a 3-byte one (CJK, kana, Hangul, Devanagari, Thai) exactly 1 token and a 4-byte one (emoji) about 1.4. The
+character; for a line written with ensure_ascii (pure ASCII, but its text is not), 2 per \\uXXXX escape. So
+an ASCII character costs 1/chars_per_token (Bedrock documents "about 6 characters per token"), a 2-byte
+character (accented Latin, Cyrillic, Greek, Arabic, Hebrew) about 0.58 tokens, a 3-byte one (CJK, kana,
+Hangul, Devanagari, Thai) exactly 1 token and a 4-byte one (emoji) about 1.4. The
 figures measured against real tokenizers, and the bias per language, are in docs/dataset-rules.md.
 
 Why bytes: the line reader gets `wide` for free (a block's byte length minus its decoded length), whereas a
@@ -31,11 +32,6 @@ def estimate(chars: int, wide: int, chars_per_token: float) -> int:
     return math.ceil(chars / chars_per_token + wide * (1 - 1 / chars_per_token) / 2)
 
 
-def escape_bound(line_chars: int) -> int:
-    """Most wide units a line's unseen \\uXXXX escapes can add: each escape is at least 6 characters of the line."""
-    return line_chars // 6 * ESCAPE_WIDE
-
-
 def escapes(line: str) -> int:
-    """Wide units of a line's \\uXXXX escapes, counted exactly (only on the rare line near its token limit)."""
+    """Wide units of a line's \\uXXXX escapes (only for an ASCII line whose decoded text is not ASCII)."""
     return line.count("\\u") * ESCAPE_WIDE

@@ -6,6 +6,7 @@ Stdlib only: the same module runs in the CLI and in the Lambda that checks S3 up
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -138,7 +139,7 @@ class _Foreign:
 
 def _scan(reader: LineReader, rules: DatasetRules, check: Checker, found: Collector) -> tuple[int, int, int]:
     """The hot loop: returns (records, total tokens of valid records, largest record's tokens)."""
-    scan_once, decode = _SCAN_ONCE, _decode
+    scan_once, decode, ceil, estimate_tokens = _SCAN_ONCE, _decode, math.ceil, tokens.estimate
     words = make_words(rules.reserved_words, rules.discouraged_words)
     limit = rules.max_tokens_per_record
     over = float("inf") if limit is None else limit
@@ -199,9 +200,13 @@ def _scan(reader: LineReader, rules: DatasetRules, check: Checker, found: Collec
                 if flush(line, out):
                     continue
             wide = 0 if wides is None else wides[k]
-            if not ascii_text and not wide:
-                wide = tokens.escapes(text)  # an ASCII line whose text is not: \uXXXX escapes (ensure_ascii)
-            estimate = tokens.estimate(chars, wide, cpt) + media
+            if wide:
+                estimate = estimate_tokens(chars, wide, cpt) + media
+            elif ascii_text:
+                estimate = ceil(chars / cpt) + media  # tokens.estimate's ASCII case, inline: the usual record
+            else:  # an ASCII line whose text is not: \uXXXX escapes, as ensure_ascii writes them
+                wide = tokens.escapes(text)
+                estimate = estimate_tokens(chars, wide, cpt) + media
             if estimate > biggest:
                 biggest = estimate
             if estimate > over:

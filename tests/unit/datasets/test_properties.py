@@ -176,13 +176,16 @@ def valid_record(draw, fmt):
 def estimate(rec, ascii_only):
     """ceil(characters / 6 + wide units * 5/12), plus 1601 per image (tailor/datasets/tokens.py).
 
-    Wide units: each character's UTF-8 bytes beyond one, or 2 per \\u escape (an astral character takes two).
+    Wide units: the line's UTF-8 bytes beyond one per character; for a line of pure ASCII whose text is not
+    (ensure_ascii), 2 per \\u escape.
     """
     images = sum(
         "image" in item for m in rec.get("messages", []) if isinstance(m.get("content"), list) for item in m["content"]
     )
     line = json.dumps(rec, ensure_ascii=ascii_only)
-    wide = len(line.encode()) - len(line) + line.count("\\u") * 2  # json.dumps escapes control characters too
+    wide = len(line.encode()) - len(line)
+    if not wide and not json.dumps(rec, ensure_ascii=False).isascii():
+        wide = line.count("\\u") * 2
     if not wide:
         return math.ceil(text_chars(rec) / 6) + 1601 * images
     return math.ceil(text_chars(rec) / 6 + wide * (1 - 1 / 6) / 2) + 1601 * images
