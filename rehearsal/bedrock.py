@@ -444,6 +444,8 @@ class Transition:
     for a creation and ``new`` is "Deleted" for a deletion.  ``stage``: the ``statusDetails``
     member for a job stage change; ``"update"`` for a deployment's ``updateDetails``.  ``cause``:
     the operation that made it, "time" (a delay elapsed) or "control" (a test or harness call).
+    ``detail``: for a job's own status change, the ``detail`` of the EventBridge event Bedrock
+    sends ("Model Customization Job State Change", shared/reference/bedrock.md D) as it was then.
     """
 
     time: dt.datetime
@@ -454,6 +456,7 @@ class Transition:
     new: str
     cause: str
     stage: str | None = None
+    detail: dict | None = None
 
 
 @dataclass
@@ -1102,17 +1105,46 @@ class BedrockDouble:
         when: dt.datetime,
         cause: str | None = None,
         stage: str | None = None,
+        detail: dict | None = None,
     ) -> None:
         """Record a status change in :attr:`transitions` (cause: the current operation unless given)."""
         if cause is None:
             cause = self._call.operation_name if self._call is not None else "control"
-        self.transitions.append(Transition(when, kind, arn, name, old, new, cause, stage))
+        self.transitions.append(Transition(when, kind, arn, name, old, new, cause, stage, detail))
+
+    def _job_event_detail(self, job: JobRecord) -> dict:
+        """The EventBridge ``detail`` for a job state change, as the docs' example has it (bedrock.md D):
+        ``jobStatus``, not ``status``.  UNCONFIRMED: whether Bedrock sends one for every status or only
+        for some (Tailor's rule matches Completed, Failed and Stopped), and whether statusDetails is in it."""
+        view = self._op_GetModelCustomizationJob({"jobIdentifier": job.arn})
+        keys = (
+            "jobName",
+            "jobArn",
+            "outputModelName",
+            "outputModelArn",
+            "roleArn",
+            "failureMessage",
+            "creationTime",
+            "lastModifiedTime",
+            "endTime",
+            "baseModelArn",
+            "hyperParameters",
+            "trainingDataConfig",
+            "validationDataConfig",
+            "outputDataConfig",
+        )
+        return {"version": "0.0", **{k: view[k] for k in keys if k in view}, "jobStatus": job.status}
 
     def _held(self, arn: str, name: str) -> bool:
         return any(h == arn or (not h.startswith("arn:") and h in name) for h in self.holds)
 
     def _tick(self) -> None:
-        now = self._now()
+        mark = len(self.transitions)
+        self._apply_due(self._now())
+        # Applied kind by kind, each stamped when it was due: keep the timeline in time order (stable on ties).
+        self.transitions[mark:] = sorted(self.transitions[mark:], key=lambda t: t.time)
+
+    def _apply_due(self, now: dt.datetime) -> None:
         if self.job_duration is not None:
             for job in list(self.jobs.values()):
                 if job.status == "InProgress" and not self._held(job.arn, job.name):
@@ -1186,7 +1218,7 @@ class BedrockDouble:
         job.status = status
         job.last_modified_time = when
         job.status_changed_at = when
-        self._note("job", job.arn, job.name, old, status, when, cause)
+        self._note("job", job.arn, job.name, old, status, when, cause, detail=self._job_event_detail(job))
 
     def _complete_stop(self, job: JobRecord, when: dt.datetime, cause: str | None = None) -> None:
         for stage in job.stages.values():
@@ -1766,7 +1798,7 @@ class BedrockDouble:
         self.jobs[arn] = job
         if token is not None:
             self._tokens[(op, token)] = arn
-        self._note("job", arn, name, None, "InProgress", now)
+        self._note("job", arn, name, None, "InProgress", now, detail=self._job_event_detail(job))
         self._note("job", arn, name, "NotStarted", "InProgress", now, stage=_JOB_STAGES[0])
         return {"jobArn": arn}
 

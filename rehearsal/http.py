@@ -27,7 +27,7 @@ botocore's (``Call.injected_tokens``, ``tokens_injected`` in the call log; refus
 misread; Tailor's tokens are SHA-256 hex digests, never uuid4-shaped.
 
 Harness endpoints, JSON in and out, under ``/_double/`` (see ``rehearsal/README.md``): health, state, calls,
-events, billed, settings, clock, jobs/finish, jobs/outcome, status, faults, holds, reset.
+events, eventbridge, billed, settings, clock, jobs/finish, jobs/outcome, status, faults, holds, reset.
 """
 
 from __future__ import annotations
@@ -427,6 +427,7 @@ class LocalBedrock:
             ("GET", "/state"): self._c_state,
             ("GET", "/calls"): self._c_calls,
             ("GET", "/events"): self._c_events,
+            ("GET", "/eventbridge"): self._c_eventbridge,
             ("GET", "/billed"): self._c_billed,
             ("GET", "/settings"): lambda _b, _q: self.settings.as_dict(),
             ("POST", "/settings"): self._c_settings,
@@ -500,6 +501,26 @@ class LocalBedrock:
         self._tick_all()
         since = _int_query(query, "since")
         return [e for e in self.events if e["seq"] > since]
+
+    def _c_eventbridge(self, _body: dict[str, Any], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The job state changes as EventBridge PutEvents entries (what Bedrock would publish), for a harness
+        to forward to the emulator's default bus: ``[{"seq": n, "entry": {...}}, ...]`` after ``?since=``."""
+        self._tick_all()
+        since = _int_query(query, "since")
+        return [
+            {
+                "seq": e["seq"],
+                "entry": {
+                    "Source": "aws.bedrock",
+                    "DetailType": "Model Customization Job State Change",
+                    "Resources": [e["arn"]],
+                    "Detail": json.dumps(e["detail"], sort_keys=True),
+                    "Time": e["time"],
+                },
+            }
+            for e in self.events
+            if e["seq"] > since and e.get("detail") is not None
+        ]
 
     def _c_billed(self, _body: dict[str, Any], _query: dict[str, list[str]]) -> list[dict[str, Any]]:
         self._tick_all()

@@ -633,6 +633,40 @@ def test_control_state_calls_events_and_reset(local_bedrock):
     assert (state["accounts"], state["billed"], state["requests"], state["events"]) == ([], [], 0, 0)
 
 
+def test_job_state_changes_as_eventbridge_entries(local_bedrock):
+    # Given a job that completes by time and one stopped
+    server = local_bedrock(job_seconds=10, stop_seconds=1)
+    c = http_client(server)
+    arn = c.create_model_customization_job(**job_request("tailor-dev-ev-00000001"))["jobArn"]
+    stopped = c.create_model_customization_job(**job_request("tailor-dev-ev-00000002"))["jobArn"]
+    c.stop_model_customization_job(jobIdentifier=stopped)
+    advance(server, 10)
+    # When the harness reads them as PutEvents entries
+    entries = ok(server, "GET", "/eventbridge")
+    # Then one per job status change (never per stage), shaped as Bedrock's event (jobStatus, not status)
+    seen = [
+        (json.loads(e["entry"]["Detail"])["jobName"], json.loads(e["entry"]["Detail"])["jobStatus"]) for e in entries
+    ]
+    assert seen == [
+        ("tailor-dev-ev-00000001", "InProgress"),
+        ("tailor-dev-ev-00000002", "InProgress"),
+        ("tailor-dev-ev-00000002", "Stopping"),
+        ("tailor-dev-ev-00000002", "Stopped"),
+        ("tailor-dev-ev-00000001", "Completed"),
+    ]
+    completed = entries[-1]["entry"]
+    assert (completed["Source"], completed["DetailType"], completed["Resources"]) == (
+        "aws.bedrock",
+        "Model Customization Job State Change",
+        [arn],
+    )
+    detail = json.loads(completed["Detail"])
+    assert detail["outputModelArn"].startswith(f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model/")
+    assert "status" not in detail and detail["endTime"].endswith("Z")
+    # And ?since= pages on
+    assert ok(server, "GET", f"/eventbridge?since={entries[-2]['seq']}") == [entries[-1]]
+
+
 def test_control_clock(local_bedrock):
     server = local_bedrock()
     before = ok(server, "POST", "/clock", {"advance_seconds": 3600})
