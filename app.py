@@ -18,9 +18,8 @@ from stacks.guard_stack import GuardStack
 from stacks.jobs_stack import JobsStack
 from tailor import naming
 from tailor.config.catalog import load_catalog
-from tailor.config.environment import load_environments
 from tailor.errors import UserError
-from tailor.jobs.preflight import check_datasets
+from tailor.jobs.preflight import load_checked
 from tailor.plan.build import budget_problems, build_plan, write_plan
 
 ROOT = Path(__file__).resolve().parent
@@ -28,8 +27,10 @@ ROOT = Path(__file__).resolve().parent
 
 def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None, only: str | None = None) -> cdk.App:
     catalog = load_catalog(root / "catalog" / "models.yaml")
-    environments = load_environments(config_dir or root / "config", catalog, base_dir=root, only=only)
-    plans = [build_plan(env, check_datasets(env)) for env in environments]
+    # Config and dataset problems of every environment come out together, in one run.
+    checked = load_checked(config_dir or root / "config", catalog, base_dir=root, only=only)
+    environments = [c.environment for c in checked]
+    plans = [build_plan(c.environment, c.stats) for c in checked]
     over_budget = [problem for plan in plans for problem in budget_problems(plan, plan["source"])]
     if over_budget:
         raise UserError(over_budget)  # nothing is synthesized, so nothing can be deployed or bought

@@ -92,3 +92,27 @@ def wiring_environment(monkeypatch, wiring) -> None:
         "TAILOR_SERVE_JOBS": "1",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+EXAMPLE_ENVIRONMENTS = ("dev", "prod")
+
+
+def make_example_root(root: Path) -> Path:
+    """A checkout-shaped directory holding only what the shipped examples need: config/dev.yaml and prod.yaml,
+    the catalog and the example datasets (copies, not links: datasets may not lead out of their repository).
+    Tests that load "every environment" use it, so a user's own config/<env>.yaml changes no test result.
+    """
+    import shutil
+
+    (root / "config").mkdir(parents=True)
+    for name in EXAMPLE_ENVIRONMENTS:
+        shutil.copy(ROOT / "config" / f"{name}.yaml", root / "config" / f"{name}.yaml")
+    shutil.copytree(ROOT / "catalog", root / "catalog")
+    shutil.copytree(ROOT / "examples", root / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def example_root(tmp_path_factory):
+    """make_example_root, once per session (read-only: copy it before changing anything in it)."""
+    return make_example_root(tmp_path_factory.mktemp("checkout"))

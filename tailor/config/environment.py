@@ -15,10 +15,14 @@ from tailor.config.models import Catalog
 from tailor.config.policy import Policy, parse_policy
 from tailor.config.serving import Serving, named, parse_throughputs
 from tailor.config.sources import parse_vpc
-from tailor.config.yamlio import load_yaml
+from tailor.config.yamlio import WrittenInt, foreign_document, load_yaml
 from tailor.errors import Problem, Problems, UserError, show
 
 ACCOUNT = r"\d{12}"
+REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+RECONCILE_MINUTES = (1, 60)  # the reconciler bounds how long an expired throughput can outlive a lost schedule
+DEFAULT_RECONCILE_MINUTES = 5
 
 
 @dataclass(frozen=True)
@@ -57,20 +61,60 @@ class Environment:
         )
 
 
-def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environment:
+TOP_REQUIRED = ("environment", "region", "jobs")
+TOP_OPTIONAL = (
+    "account",
+    "tags",
+    "notifications",
+    "retention",
+    "encrypt_custom_models",
+    "reconcile_every_minutes",
+    "vpc",
+    "policy",
+    "throughputs",
+)
+CONFIG_TEXT = "a Tailor environment config (YAML, like config/dev.yaml)"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One config file read as far as it goes: the environment when it is valid, and always every job that is.
+
+    Dataset checks run on `jobs` even when other parts of the file are wrong, so one run reports both kinds.
+    """
+
+    source: str
+    environment: Environment | None
+    jobs: Mapping[str, Job]
+    problems: tuple[Problem, ...]
+
+
+def read_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Parsed:
+    """Parses config/<env>.yaml without raising for what is written in it: its problems are in the result."""
     display = _display(path, base_dir)
-    raw = load_yaml(path, display=display)
+    try:
+        raw = load_yaml(path, display=display, expected=CONFIG_TEXT)
+    except UserError as exc:
+        return Parsed(display, None, MappingProxyType({}), exc.problems)
     problems = Problems(display)
-    env = parse_environment(raw, problems, catalog, expected_name=path.stem, base_dir=base_dir, source=display)
-    problems.raise_if_any()
-    assert env is not None
-    return env
+    foreign = foreign_document(raw)
+    if foreign is not None and not any(key in raw for key in TOP_REQUIRED):
+        problems.add("", f"is not {CONFIG_TEXT}: it looks like {foreign}")
+        return Parsed(display, None, MappingProxyType({}), problems.items)
+    env, jobs = _parse(raw, problems, catalog, expected_name=path.stem, base_dir=base_dir, source=display)
+    return Parsed(display, None if problems else env, MappingProxyType(jobs), problems.items)
 
 
-def load_environments(
-    config_dir: Path, catalog: Catalog, *, base_dir: Path, only: str | None = None
-) -> list[Environment]:
-    """Every config/<env>.yaml (or just `only`); reports the problems of all files together."""
+def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environment:
+    parsed = read_environment(path, catalog, base_dir=base_dir)
+    if parsed.problems:
+        raise UserError(parsed.problems)
+    assert parsed.environment is not None
+    return parsed.environment
+
+
+def environment_files(config_dir: Path, *, only: str | None = None) -> list[Path]:
+    """config/*.yaml, or just config/<only>.yaml; a missing one is refused naming the ones there are."""
     files = sorted(config_dir.glob("*.yaml"))
     if only is not None:
         files = [f for f in files if f.stem == only]
@@ -79,21 +123,30 @@ def load_environments(
             raise UserError(
                 [
                     Problem(
-                        "-c env",
+                        f"{config_dir.name}/{only}.yaml",
                         "",
-                        f"no config file {config_dir.name}/{only}.yaml; available environments: {available}",
+                        f"no such file: there is no environment {show(only)}; available environments: {available}",
                     )
                 ]
             )
     if not files:
-        raise UserError([Problem(_display(config_dir, base_dir), "", "no environment files (*.yaml) found")])
+        raise UserError(
+            [Problem(f"{config_dir}", "", "no environment files (*.yaml) found; write one like config/dev.yaml")]
+        )
+    return files
+
+
+def load_environments(
+    config_dir: Path, catalog: Catalog, *, base_dir: Path, only: str | None = None
+) -> list[Environment]:
+    """Every config/<env>.yaml (or just `only`); reports the problems of all files together."""
     environments: list[Environment] = []
     problems: list[Problem] = []
-    for file in files:
-        try:
-            environments.append(load_environment(file, catalog, base_dir=base_dir))
-        except UserError as exc:
-            problems.extend(exc.problems)
+    for file in environment_files(config_dir, only=only):
+        parsed = read_environment(file, catalog, base_dir=base_dir)
+        problems.extend(parsed.problems)
+        if parsed.environment is not None:
+            environments.append(parsed.environment)
     if problems:
         raise UserError(problems)
     return environments
@@ -102,23 +155,15 @@ def load_environments(
 def parse_environment(
     raw: Any, problems: Problems, catalog: Catalog, *, expected_name: str, base_dir: Path, source: str
 ) -> Environment | None:
-    top = schema.mapping(
-        problems,
-        "",
-        raw,
-        required=("environment", "region", "jobs"),
-        optional=(
-            "account",
-            "tags",
-            "notifications",
-            "retention",
-            "encrypt_custom_models",
-            "reconcile_every_minutes",
-            "vpc",
-            "policy",
-            "throughputs",
-        ),
-    )
+    env, _ = _parse(raw, problems, catalog, expected_name=expected_name, base_dir=base_dir, source=source)
+    return env
+
+
+def _parse(
+    raw: Any, problems: Problems, catalog: Catalog, *, expected_name: str, base_dir: Path, source: str
+) -> tuple[Environment | None, dict[str, Job]]:
+    """The environment (None when anything is wrong) and every job that parsed, named when the name is known."""
+    top = schema.mapping(problems, "", raw, required=TOP_REQUIRED, optional=TOP_OPTIONAL)
     name = schema.string(
         problems,
         "environment",
@@ -131,13 +176,13 @@ def parse_environment(
         problems.add(
             "environment",
             (
-                f"is {show(name)} but the file is {expected_name}.yaml; they must match so `-c "
-                f"env={expected_name}` selects it"
+                f"is {show(name)} but the file is {expected_name}.yaml; they must match, since the file name "
+                f"selects the environment (make synth ENV={expected_name}, tailor plan {expected_name})"
             ),
         )
     account = top.get("account")
     if isinstance(account, int) and not isinstance(account, bool):
-        problems.add("account", f'is the number {account}; quote it ("{account:012d}") so leading zeros survive')
+        problems.add("account", _unquoted_account(account))
         account = None
     account = schema.string(
         problems, "account", account, pattern=ACCOUNT, allowed_text="a 12-digit AWS account id in quotes"
@@ -146,7 +191,7 @@ def parse_environment(
         problems,
         "region",
         top.get("region"),
-        pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
+        pattern=REGION,
         allowed_text="an AWS Region such as us-east-1",
     )
     if region and region not in catalog.regions:
@@ -159,7 +204,7 @@ def parse_environment(
         problems,
         "notifications.emails",
         notifications.get("emails"),
-        pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+",
+        pattern=EMAIL,
         allowed_text="an e-mail address",
     )
     retention = schema.mapping(problems, "retention", top.get("retention"), optional=("data", "custom_models"))
@@ -174,12 +219,16 @@ def parse_environment(
         != "delete"
     )
     encrypt = schema.boolean(problems, "encrypt_custom_models", top.get("encrypt_custom_models"), True)
-    # The reconciler is the backstop that bounds how long an expired throughput can outlive a lost schedule.
+    low, high = RECONCILE_MINUTES
     reconcile = (
         schema.integer(
-            problems, "reconcile_every_minutes", top.get("reconcile_every_minutes", 5), minimum=1, maximum=60
+            problems,
+            "reconcile_every_minutes",
+            top.get("reconcile_every_minutes", DEFAULT_RECONCILE_MINUTES),
+            minimum=low,
+            maximum=high,
         )
-        or 5
+        or DEFAULT_RECONCILE_MINUTES
     )
     policy = parse_policy(problems, top.get("policy"))
     default_vpc = parse_vpc(problems, "vpc", top.get("vpc"))
@@ -188,6 +237,7 @@ def parse_environment(
     if raw_jobs is not None and not isinstance(raw_jobs, dict):
         problems.add("jobs", f"must be a mapping of job key to job, got {type(raw_jobs).__name__}")
         raw_jobs = {}
+    parsed_jobs: dict[str, Job] = {}
     for key, raw_job in (raw_jobs or {}).items():
         job = parse_job(
             problems,
@@ -202,17 +252,19 @@ def parse_environment(
             base_dir,
             policy,
         )
-        if job is not None and name is not None:
-            jobs[job.key] = name_job(job, name, encrypt)
+        if job is not None:
+            parsed_jobs[job.key] = job
+            if name is not None:
+                jobs[job.key] = name_job(job, name, encrypt)
     throughputs = parse_throughputs(
         problems, top.get("throughputs"), catalog=catalog, jobs=jobs, region=region, account=account, policy=policy
     )
     if problems or name is None or region is None:
-        return None
+        return None, jobs if name is not None else parsed_jobs
     throughputs = {
         k: named(t, name, jobs[t.model.value].name if t.model.kind == "job" else None) for k, t in throughputs.items()
     }
-    return Environment(
+    environment = Environment(
         name,
         source,
         account,
@@ -227,12 +279,18 @@ def parse_environment(
         MappingProxyType(jobs),
         MappingProxyType(throughputs),
     )
+    return environment, jobs
 
 
-def _replace(job: Job, **changes: Any) -> Job:
-    from dataclasses import replace
-
-    return replace(job, **changes)
+def _unquoted_account(account: int) -> str:
+    """YAML reads an unquoted 012345670123 as octal: suggest quoting what was written, not the number it became."""
+    written = account.written if isinstance(account, WrittenInt) else str(account)
+    if written != str(account):
+        return (
+            f"is {written} unquoted, which YAML reads as the number {account}; quote it as written: "
+            f'account: "{written}"'
+        )
+    return f'is the number {account}; account ids are text (leading zeros matter): quote it: account: "{written}"'
 
 
 def _display(path: Path, base_dir: Path) -> str:

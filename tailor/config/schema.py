@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -30,11 +31,34 @@ def mapping(
     allowed = required + optional
     for key in value:
         if key not in allowed:
-            problems.add(join(path, key), f"unknown key; allowed here: {', '.join(allowed) or '(none)'}")
+            guess = did_you_mean(key, allowed)
+            hint = f"did you mean {guess}? " if guess else ""
+            problems.add(join(path, key), f"unknown key; {hint}allowed here: {', '.join(allowed) or '(none)'}")
     for key in required:
         if key not in value:
             problems.add(join(path, key), "is required")
     return value
+
+
+def did_you_mean(word: object, allowed: Iterable[str]) -> str | None:
+    """The allowed name the user most likely meant: same letters ignoring case and separators, else the closest."""
+    if not isinstance(word, str) or not word:
+        return None
+    allowed = tuple(allowed)
+    folded = {_fold(name): name for name in allowed}
+    target = _fold(word)
+    if target in folded:
+        return folded[target]
+    # A truncated name ("env" for environment) is closer in meaning than in spelling.
+    starts = [name for fold, name in folded.items() if len(target) >= 3 and fold.startswith(target)]
+    if len(starts) == 1:
+        return starts[0]
+    close = difflib.get_close_matches(target, list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[-_\s]", "", name.lower())
 
 
 def entries(problems: Problems, path: str, value: Any) -> dict[Any, Any]:

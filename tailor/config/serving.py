@@ -236,13 +236,20 @@ def _serving(
                     "deployments are for custom models"
                 ),
             )
-        elif region and region not in base.on_demand_regions:
-            where = ", ".join(base.on_demand_regions) or "no Region"
+        elif region and not base.on_demand_regions:
             problems.add(
                 f"{path}.mode",
                 (
-                    f"custom {base.model_id} models can be deployed on demand only in {where} "
-                    f"(catalog), not in {region}; use mode: provisioned"
+                    f"custom {base.model_id} models cannot be deployed on demand in any Region (the catalog "
+                    "lists no on_demand_regions for it); use mode: provisioned"
+                ),
+            )
+        elif region and region not in base.on_demand_regions:
+            problems.add(
+                f"{path}.mode",
+                (
+                    f"custom {base.model_id} models can be deployed on demand only in "
+                    f"{', '.join(base.on_demand_regions)} (catalog), not in {region}; use mode: provisioned"
                 ),
             )
     elif mode == "provisioned":

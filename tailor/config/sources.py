@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,13 @@ S3_URI_TEXT = "an S3 object URI such as s3://my-bucket/path/train.jsonl"
 
 
 MAX_VALIDATION_SETS = 10
+LOG_S3_URI = r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?"
+SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
+SECURITY_GROUP_ID = r"sg-[0-9a-f]{8,17}"
+MAX_SUBNETS = 16  # VpcConfig.subnetIds in the botocore model
+MAX_SECURITY_GROUPS = 5  # VpcConfig.securityGroupIds in the botocore model
+MAX_FILTERS = 16  # RequestMetadataFilters andAll/orAll in the botocore model
+MAX_METADATA_TEXT = 256
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,21 @@ def parse_data(problems: Problems, path: str, value: Any, base_dir: Path) -> Dat
         if schema.string(problems, path, location, pattern=S3_URI, allowed_text=S3_URI_TEXT) is None:
             return None
         return DataSource(location)
-    file = (base_dir / location).resolve()
     if not location.endswith(".jsonl"):
         problems.add(path, f"is {show(location)}; Bedrock reads JSON Lines files: the name must end in .jsonl")
         return None
+    outside = _outside(location, base_dir)
+    if outside is not None:
+        problems.add(
+            path,
+            (
+                f"{show(location)} {outside}; a local dataset must be a file inside the repository "
+                f"({base_dir.name or base_dir}/), written relative to it, because it is uploaded as a deployment "
+                f"asset; for data kept elsewhere, upload it to S3 and use {S3_URI_TEXT}"
+            ),
+        )
+        return None
+    file = (base_dir / location).resolve()
     if not file.is_file():
         problems.add(
             path,
@@ -75,6 +94,19 @@ def parse_data(problems: Problems, path: str, value: Any, base_dir: Path) -> Dat
         return None
     digest, size = _sha256(file)
     return DataSource(location, file, digest, size)
+
+
+def _outside(location: str, base_dir: Path) -> str | None:
+    """Why `location` leads out of the repository (an absolute path, `..`, a symlink out of it), or None."""
+    written = Path(location)
+    if written.is_absolute() or location.startswith("~"):
+        return "is an absolute path"
+    root = base_dir.resolve()
+    if not Path(os.path.normpath(root / written)).is_relative_to(root):
+        return "leads out of the repository through .."
+    if not (root / written).resolve().is_relative_to(root):
+        return "leads out of the repository through a symbolic link"
+    return None
 
 
 def parse_validation(
@@ -103,7 +135,7 @@ def parse_invocation_logs(problems: Problems, path: str, raw: Any) -> Invocation
         problems,
         f"{path}.s3_uri",
         raw.get("s3_uri"),
-        pattern=r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](/.*)?",
+        pattern=LOG_S3_URI,
         allowed_text="an S3 URI of the model-invocation log location",
     )
     use = schema.boolean(problems, f"{path}.use_prompt_response", raw.get("use_prompt_response"), False)
@@ -124,10 +156,11 @@ def _filters(problems: Problems, path: str, raw: Any) -> Mapping[str, Any] | Non
     if kind in _FILTER_KEYS:
         pair = _filter_pair(problems, f"{path}.{kind}", value)
         return None if pair is None else {_FILTER_KEYS[kind]: pair}
-    if not isinstance(value, list) or not 1 <= len(value) <= 16:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_FILTERS:
         problems.add(
             f"{path}.{kind}",
-            "must be a list of 1 to 16 filters, each {equals: {key: value}} or {not_equals: {key: value}}",
+            f"must be a list of 1 to {MAX_FILTERS} filters, each {{equals: {{key: value}}}} or "
+            "{not_equals: {key: value}}",
         )
         return None
     items = []
@@ -150,8 +183,8 @@ def _filter_pair(problems: Problems, path: str, raw: Any) -> dict[str, str] | No
         return None
     ((key, value),) = raw.items()
     for part, text in (("key", key), ("value", value)):
-        if not isinstance(text, str) or not 1 <= len(text) <= 256:
-            problems.add(path, f"metadata {part} {show(text)} must be a string of 1 to 256 characters")
+        if not isinstance(text, str) or not 1 <= len(text) <= MAX_METADATA_TEXT:
+            problems.add(path, f"metadata {part} {show(text)} must be a string of 1 to {MAX_METADATA_TEXT} characters")
             return None
     return {key: value}
 
@@ -164,20 +197,22 @@ def parse_vpc(problems: Problems, path: str, raw: Any) -> Vpc | None:
         problems,
         f"{path}.subnet_ids",
         raw.get("subnet_ids"),
-        pattern=r"subnet-[0-9a-f]{8,17}",
+        pattern=SUBNET_ID,
         allowed_text="a subnet id such as subnet-0123456789abcdef0",
     )
     groups = schema.string_list(
         problems,
         f"{path}.security_group_ids",
         raw.get("security_group_ids"),
-        pattern=r"sg-[0-9a-f]{8,17}",
+        pattern=SECURITY_GROUP_ID,
         allowed_text="a security group id such as sg-0123456789abcdef0",
     )
-    if not 1 <= len(subnets) <= 16:
-        problems.add(f"{path}.subnet_ids", f"has {len(subnets)} valid entries; allowed: 1 to 16")
-    if not 1 <= len(groups) <= 5:
-        problems.add(f"{path}.security_group_ids", f"has {len(groups)} valid entries; allowed: 1 to 5")
+    if not 1 <= len(subnets) <= MAX_SUBNETS:
+        problems.add(f"{path}.subnet_ids", f"has {len(subnets)} valid entries; allowed: 1 to {MAX_SUBNETS}")
+    if not 1 <= len(groups) <= MAX_SECURITY_GROUPS:
+        problems.add(
+            f"{path}.security_group_ids", f"has {len(groups)} valid entries; allowed: 1 to {MAX_SECURITY_GROUPS}"
+        )
     return Vpc(subnets, groups)
 
 

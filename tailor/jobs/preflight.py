@@ -1,12 +1,19 @@
-"""Checks that need the data itself: every local dataset a config references is validated before synth."""
+"""Checks that need the data itself: every local dataset a config references is validated before synth.
+
+`load_checked` is how synth and `tailor plan` read configs: one run reports every config problem and every
+dataset problem of every file, instead of the config errors first and the dataset errors on the next run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
-from tailor.config.environment import Environment
+from tailor.config.environment import Environment, environment_files, read_environment
+from tailor.config.job import Job
+from tailor.config.models import Catalog
 from tailor.datasets import validate_path
 from tailor.errors import Problem, UserError
 from tailor.jobs import inputs
@@ -23,24 +30,65 @@ class DatasetStats:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Checked:
+    """An environment whose config and local datasets are valid, with what its datasets hold."""
+
+    environment: Environment
+    stats: Mapping[tuple[str, str], DatasetStats]
+
+
+def load_checked(
+    config_dir: Path,
+    catalog: Catalog,
+    *,
+    base_dir: Path,
+    only: str | None = None,
+    max_errors: int = MAX_ERRORS_PER_FILE,
+) -> list[Checked]:
+    """Every config/<env>.yaml (or just `only`) with its dataset stats; every problem of every file at once."""
+    problems: list[Problem] = []
+    checked: list[Checked] = []
+    for file in environment_files(config_dir, only=only):
+        parsed = read_environment(file, catalog, base_dir=base_dir)
+        problems.extend(parsed.problems)
+        # The jobs that parsed are checked even when the rest of the file is wrong: both kinds in one run.
+        data_problems, stats = _check(parsed.jobs.values(), parsed.source, max_errors)
+        problems.extend(data_problems)
+        if parsed.environment is not None and not data_problems:
+            checked.append(Checked(parsed.environment, stats))
+    if problems:
+        raise UserError(problems)
+    return checked
+
+
 def check_datasets(
     env: Environment, *, max_errors: int = MAX_ERRORS_PER_FILE
 ) -> Mapping[tuple[str, str], DatasetStats]:
     """Validates local datasets; returns their stats by (job key, role) or raises with FILE:LINE problems."""
+    problems, stats = _check(env.jobs.values(), env.source, max_errors)
+    if problems:
+        raise UserError(problems)
+    return stats
+
+
+def _check(
+    jobs: Iterable[Job], source: str, max_errors: int
+) -> tuple[list[Problem], Mapping[tuple[str, str], DatasetStats]]:
     stats: dict[tuple[str, str], DatasetStats] = {}
     problems: list[Problem] = []
-    for job in env.jobs.values():
-        for role, source in inputs.datasets(job):
+    for job in jobs:
+        for role, dataset in inputs.datasets(job):
             rules = inputs.rules_for(job, role)
-            if source.path is None or rules is None:
+            if dataset.path is None or rules is None:
                 continue  # S3 data is validated by the job resource at deploy, before the job starts
-            report = validate_path(source.path, rules, max_errors=max_errors, source=source.location)
+            report = validate_path(dataset.path, rules, max_errors=max_errors, source=dataset.location)
             if not report.ok:
                 problems.append(
                     Problem(
-                        env.source,
+                        source,
                         f"jobs.{job.key}.{'training_data' if role == 'training' else 'validation_data'}",
-                        f"{source.location} is not valid {rules.format} data for {job.base_model} ({job.type}):",
+                        f"{dataset.location} is not valid {rules.format} data for {job.base_model} ({job.type}):",
                     )
                 )
                 problems.extend(
@@ -49,15 +97,13 @@ def check_datasets(
                 )
                 if report.error_count > len(report.errors):
                     problems.append(
-                        Problem(source.location, "", f"... and {report.error_count - len(report.errors)} more errors")
+                        Problem(dataset.location, "", f"... and {report.error_count - len(report.errors)} more errors")
                     )
             stats[(job.key, role)] = DatasetStats(
-                source.location,
+                dataset.location,
                 report.records,
                 report.total_estimated_tokens,
                 report.bytes_read,
                 tuple(str(w) for w in report.warnings),
             )
-    if problems:
-        raise UserError(problems)
-    return MappingProxyType(stats)
+    return problems, MappingProxyType(stats)

@@ -266,18 +266,18 @@ def test_synth_refuses_a_bad_local_dataset_with_file_and_line_and_builds_nothing
 
     from app import build_app
     from tailor.errors import UserError
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, make_example_root
 
-    # Given a config whose local training file has a malformed second line
-    bad = tmp_path / "bad.jsonl"
+    # Given a checkout whose dev config's local training file has a malformed second line
+    root = make_example_root(tmp_path / "checkout")
     good = (ROOT / "examples/data/support/train.jsonl").read_text().splitlines()[0]
-    bad.write_text(good + "\n{not json\n")
+    (root / "bad.jsonl").write_text(good + "\n{not json\n")
     data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
-    data["jobs"]["support-bot"]["training_data"] = str(bad)
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    data["jobs"]["support-bot"]["training_data"] = "bad.jsonl"
+    (root / "config" / "dev.yaml").write_text(yaml.safe_dump(data))
     app = cdk.App(outdir=str(tmp_path / "out"))
     # When synth runs, then it stops with the file and line, and no stack (so no asset upload) exists
     with pytest.raises(UserError) as raised:
-        build_app(app, root=ROOT, config_dir=tmp_path)
-    assert any(f"{bad}:2:" in str(p) for p in raised.value.problems), raised.value.problems
+        build_app(app, root=root, config_dir=root / "config", only="dev")
+    assert any("bad.jsonl:2:" in str(p) for p in raised.value.problems), raised.value.problems
     assert app.node.children == []

@@ -36,8 +36,8 @@ def problems_of(tmp_path: Path, mutate) -> list[str]:
     return [str(p) for p in raised.value.problems]
 
 
-def test_the_example_configs_load_with_all_four_customization_types():
-    envs = load_environments(ROOT / "config", CATALOG, base_dir=ROOT)
+def test_the_example_configs_load_with_all_four_customization_types(example_root):
+    envs = load_environments(example_root / "config", CATALOG, base_dir=example_root)
     assert [e.name for e in envs] == ["dev", "prod"]
     for env in envs:
         assert {j.type for j in env.jobs.values()} == {
@@ -126,7 +126,15 @@ def test_defaults_are_filled_from_the_catalog_and_user_values_kept():
         ),
         (lambda d: d.update(region="us-west-2"), r"supports fine_tuning only in us-east-1, not in us-west-2"),
         (lambda d: d.update(environment="staging"), r"environment: is \"staging\" but the file is dev.yaml"),
-        (lambda d: d.update(account=111122223333), r"account: is the number 111122223333; quote it"),
+        (
+            lambda d: d.update(account=111122223333),
+            r'account: is the number 111122223333; account ids are text .*: quote it: account: "111122223333"',
+        ),
+        (
+            lambda d: d["jobs"]["support-bot"]["hyperparameters"].update(epochs=3),
+            r"hyperparameters.epochs: unknown key; did you mean epochCount\? allowed here: epochCount, learningRate",
+        ),
+        (lambda d: d.update(regions="us-east-1"), r"regions: unknown key; did you mean region\? allowed here"),
         (
             lambda d: d["jobs"]["support-bot"].update(training_data="examples/data/nope.jsonl"),
             r"training_data: local file \"examples/data/nope.jsonl\" not found",
@@ -188,9 +196,13 @@ def test_duplicate_yaml_keys_are_an_error_not_a_silent_overwrite(tmp_path):
         load_environment(path, CATALOG, base_dir=ROOT)
 
 
-def test_an_unknown_environment_names_the_available_ones():
-    with pytest.raises(UserError, match="available environments: dev, prod"):
-        load_environments(ROOT / "config", CATALOG, base_dir=ROOT, only="staging")
+def test_an_unknown_environment_names_the_available_ones_and_no_flag_the_user_did_not_pass(example_root):
+    with pytest.raises(UserError) as raised:
+        load_environments(example_root / "config", CATALOG, base_dir=example_root, only="staging")
+    (problem,) = raised.value.problems
+    assert str(problem) == (
+        'config/staging.yaml: no such file: there is no environment "staging"; available environments: dev, prod'
+    )
 
 
 @settings(max_examples=60, deadline=None)

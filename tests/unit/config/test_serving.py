@@ -134,8 +134,8 @@ def test_a_throughput_can_name_a_job_a_custom_model_arn_or_a_committed_base_mode
                 },
             ),
             (
-                r"jobs.llama.serve.mode: custom meta.llama3-2-1b-instruct-v1:0:128k models can be "
-                r"deployed on demand only in no Region \(catalog\), not in us-west-2; use mode: "
+                r"jobs.llama.serve.mode: custom meta.llama3-2-1b-instruct-v1:0:128k models cannot be "
+                r"deployed on demand in any Region \(the catalog lists no on_demand_regions for it\); use mode: "
                 r"provisioned"
             ),
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 
 import yaml
 
@@ -268,8 +269,9 @@ def test_given_a_model_without_a_throughput_price_then_that_serving_is_listed_no
 
 
 def config_dir(tmp_path, mutate) -> str:
-    """A config dir beside a link to the examples, so the dev config's relative data paths resolve."""
-    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    """A config dir beside a copy of the examples, so the dev config's relative data paths resolve (a link
+    would lead out of the directory, which local datasets may not)."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     data = copy.deepcopy(DEV)
     mutate(data)
     return str(write(tmp_path, data).parent)
