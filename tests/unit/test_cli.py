@@ -75,8 +75,8 @@ def test_argument_errors_exit_2(argv):
     assert raised.value.code == 2
 
 
-def test_plan_prints_every_environment_without_the_cdk(capsys):
-    assert main(["plan", "--config-dir", str(ROOT / "config")]) == 0
+def test_plan_prints_every_environment_without_the_cdk(capsys, example_root):
+    assert main(["plan", "--config-dir", str(example_root / "config")]) == 0
     out = capsys.readouterr().out
     assert "Plan for dev" in out and "Plan for prod" in out and "learningRateWarmupSteps=10*" in out
     assert out.count("Worst case this month: $") == 2
@@ -95,7 +95,7 @@ def test_plan_of_a_broken_config_exits_1(tmp_path, capsys):
     "argv, message",
     [
         (
-            ["plan", "nosuchenv", "--config-dir", str(ROOT / "config")],
+            ["plan", "nosuchenv", "--config-dir", "{examples}"],
             "tailor: error: ENV 'nosuchenv': no config/nosuchenv.yaml; available environments: dev, prod",
         ),
         (
@@ -104,9 +104,24 @@ def test_plan_of_a_broken_config_exits_1(tmp_path, capsys):
         ),
     ],
 )
-def test_plan_argument_mistakes_exit_2_with_one_line(argv, message, capsys):
-    assert main(argv) == 2
+def test_plan_argument_mistakes_exit_2_with_one_line(argv, message, capsys, example_root):
+    assert main([a.format(examples=example_root / "config") for a in argv]) == 2
     assert capsys.readouterr().err.strip() == message
+
+
+def test_plan_outside_a_checkout_names_the_directory_it_looked_in_not_a_flag_never_passed(
+    tmp_path, monkeypatch, capsys
+):
+    # Given a directory without config/
+    monkeypatch.chdir(tmp_path)
+    # When tailor plan runs without --config-dir
+    code = main(["plan"])
+    # Then it says where it looked and how to point elsewhere, in one line
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"tailor: error: no config/ directory in {tmp_path}; run tailor from the Tailor checkout, "
+        "or pass --config-dir DIR"
+    )
 
 
 def test_a_corrupt_plan_file_exits_2_naming_it(tmp_path, capsys):
