@@ -13,18 +13,19 @@ from app import build_app
 from tests.conftest import ROOT
 
 
-def synth(outdir: Path, config_dir: Path | None = None) -> cdk.App:
+def synth(outdir: Path, config_dir: Path | None = None, *, root: Path = ROOT) -> cdk.App:
     context = json.loads((ROOT / "cdk.json").read_text())["context"]  # the feature flags `cdk synth` applies
     app = cdk.App(outdir=str(outdir), context=context)
-    build_app(app, root=ROOT, config_dir=config_dir)
+    build_app(app, root=root, config_dir=config_dir)
     app.synth()  # raises if cdk-nag reports an unacknowledged finding
     return app
 
 
 @pytest.fixture(scope="session")
-def assembly(tmp_path_factory):
+def assembly(tmp_path_factory, example_root):
+    """The shipped examples (dev and prod) synthesized, whatever else the user keeps in config/."""
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = synth(outdir)
+    app = synth(outdir, root=example_root)
     return outdir, app
 
 
