@@ -262,7 +262,7 @@ def _parse_media(problems: Problems, path: str, kind: str, entry: Any) -> dict[s
         pattern=r"[a-z0-9]+",
         allowed_text=f"a lower-case {kind} format such as png",
     )
-    if not formats and "formats" in entry:
+    if entry.get("formats") == []:
         problems.add(f"{path}.formats", f"needs at least one {kind} format")
     media: dict[str, Any] = {"formats": formats}
     for key in _MEDIA_KEYS[1:]:
