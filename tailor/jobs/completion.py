@@ -75,27 +75,20 @@ def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, no
     if record.get("status") in job_record.TERMINAL:
         log.warning("record for %s says %s but the job says %s; keeping the record", key, record.get("status"), status)
         return Outcome(key, "stale", record.get("status"))
-    updated = _updated(record, job, now())
-    records.put(clients.ssm, name, updated)
+    job_arn, when = record["jobArn"], now()
+
+    def moved_forward(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Only the record of this job, and only forward: a replacement written meanwhile is left alone.
+        if current is None or current.get("jobArn") != job_arn or current.get("status") in job_record.TERMINAL:
+            return None
+        return job_record.describe(current, job, when)
+
+    updated = records.update(clients.ssm, name, moved_forward)
+    if updated is None:
+        return Outcome(key, "stale", record.get("status"))
     if status in job_record.TERMINAL:
         clients.sns.publish(TopicArn=topic_arn, Subject=subject(updated), Message=message(updated))
     return Outcome(key, "recorded", status)
-
-
-def _updated(record: dict[str, Any], job: dict[str, Any], when: datetime) -> dict[str, Any]:
-    validation = [
-        m.get("validationLoss") for m in job.get("validationMetrics") or [] if m.get("validationLoss") is not None
-    ]
-    return {
-        **record,
-        "status": job["status"],
-        "customModelArn": job.get("outputModelArn"),
-        "trainingLoss": (job.get("trainingMetrics") or {}).get("trainingLoss"),
-        "validationLoss": validation[0] if len(validation) == 1 else (validation or None),
-        "failureMessage": job_record.failure_text(job.get("failureMessage")),
-        "endTime": job_record.iso(job.get("endTime")),
-        "updatedAt": when.isoformat(),
-    }
 
 
 def subject(record: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,29 @@ def started(environment: str, job_key: str, job_name: str, job_arn: str, when: d
         "endTime": None,
         "updatedAt": iso(when),
     }
+
+
+def describe(record: dict[str, Any], job: Mapping[str, Any], when: datetime) -> dict[str, Any]:
+    """The record brought up to what GetModelCustomizationJob says now (never from an event's own payload)."""
+    validation = [
+        m.get("validationLoss") for m in job.get("validationMetrics") or [] if m.get("validationLoss") is not None
+    ]
+    return {
+        **record,
+        "status": job["status"],
+        "customModelArn": job.get("outputModelArn"),
+        "trainingLoss": (job.get("trainingMetrics") or {}).get("trainingLoss"),
+        "validationLoss": validation[0] if len(validation) == 1 else (validation or None),
+        "failureMessage": failure_text(job.get("failureMessage")),
+        "endTime": iso(job.get("endTime")),
+        "updatedAt": when.isoformat(),
+    }
+
+
+def of_job(environment: str, job_key: str, job: Mapping[str, Any], when: datetime) -> dict[str, Any]:
+    """A record that describes an existing job as it is now (adopted, or restored after a rollback)."""
+    base = started(environment, job_key, job["jobName"], job["jobArn"], job.get("creationTime") or when)
+    return describe(base, job, when) if job.get("status") in TERMINAL else base
 
 
 def completed_model(record: dict[str, Any] | None) -> str | None:

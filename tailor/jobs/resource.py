@@ -36,28 +36,31 @@ def on_event(
     if request_type == "Create":
         return _create(spec, clients, now)
     if request_type == "Update":
-        old = parse_spec(event["OldResourceProperties"])
+        old, physical_id = parse_spec(event["OldResourceProperties"]), event["PhysicalResourceId"]
         if old.job_name == spec.job_name:
-            return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": _data(event["PhysicalResourceId"], spec)}
-        return _create(spec, clients, now)
+            return {"PhysicalResourceId": physical_id, "Data": _data(physical_id, spec)}
+        kept = _rollback_target(spec, clients, physical_id, now)
+        if kept is not None:
+            return {"PhysicalResourceId": kept, "Data": _data(kept, spec)}
+        return _create(spec, clients, now, replaces=physical_id)
     if request_type == "Delete":
         _delete(event["PhysicalResourceId"], spec, clients)
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
     raise JobResourceError(f"unknown RequestType {request_type!r}")
 
 
-def _create(spec: Spec, clients: Any, now: Callable[[], datetime]) -> dict[str, Any]:
+def _create(spec: Spec, clients: Any, now: Callable[[], datetime], *, replaces: str | None = None) -> dict[str, Any]:
     job_arn = _existing_job(spec, clients)
     if job_arn is None:
         copy_datasets(spec.dataset_copies, clients, key_arn=spec.data_key_arn)
         check_datasets(spec.dataset_checks, clients)
         job_arn = _start(spec, clients)
+        record = job_record.started(spec.environment, spec.job_key, spec.job_name, job_arn, now())
+        if replaces is not None and ":model-customization-job/" in replaces:
+            # Until CloudFormation's cleanup deletes the old job, a rollback may still keep it instead.
+            record["replaces"] = replaces
         try:
-            records.put(
-                clients.ssm,
-                spec.record_name,
-                job_record.started(spec.environment, spec.job_key, spec.job_name, job_arn, now()),
-            )
+            records.put(clients.ssm, spec.record_name, record)
         except ClientError as exc:
             # CloudFormation sends no Delete after a failed Create: stop what we started before reporting.
             _stop_quietly(clients, job_arn)
@@ -90,21 +93,51 @@ def _existing_job(spec: Spec, clients: Any) -> str | None:
             f"job {spec.job_name} already exists with status {status}; job names cannot be "
             "reused, so set `revision` for this job in the config to start a new run"
         )
-    # Adopting also repairs a missing record (e.g. a previous delivery died between starting the job and recording it).
-    if records.get(clients.ssm, spec.record_name) is None:
-        records.put(
-            clients.ssm,
-            spec.record_name,
-            job_record.started(
-                spec.environment,
-                spec.job_key,
-                spec.job_name,
-                job["jobArn"],
-                job.get("creationTime") or datetime.now(UTC),
-            ),
-        )
+    # Adopting also repairs the record: missing (a previous delivery died between starting the job and recording
+    # it) or describing another job (a rollback that keeps this one).
+    _describe_in_record(spec, clients, job)
     log.info("adopting existing job %s (%s)", job["jobArn"], status)
     return str(job["jobArn"])
+
+
+def _rollback_target(spec: Spec, clients: Any, physical_id: str, now: Callable[[], datetime]) -> str | None:
+    """The job this resource already stands for, when an Update asks for it again: a rollback.
+
+    CloudFormation rolls an Update back by sending the old properties again. When the failed update never
+    replaced the job (it failed starting the new one), the resource still is the old job, whatever its status
+    (a retried Failed job included): nothing must start. When the replacement had started, the record names the
+    job it replaced until the cleanup deletes that one: the rollback keeps the old job as it is.
+    """
+    job = _job_named(spec, clients)
+    if job is None:
+        return None
+    record = records.get(clients.ssm, spec.record_name) or {}
+    ours = {physical_id, record.get("replaces")} | ({record.get("jobArn")} if record.get("restoredFrom") else set())
+    if job["jobArn"] not in ours:
+        return None
+    _describe_in_record(spec, clients, job, when=now())
+    log.info("rollback keeps job %s (%s) as it is", job["jobArn"], job.get("status"))
+    return str(job["jobArn"])
+
+
+def _job_named(spec: Spec, clients: Any) -> dict[str, Any] | None:
+    try:
+        return dict(clients.bedrock.get_model_customization_job(jobIdentifier=spec.job_name))
+    except ClientError as exc:
+        if aws.error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise JobResourceError(
+            f"cannot look up job {spec.job_name}: {aws.error_code(exc)}: {aws.error_message(exc)}"
+        ) from None
+
+
+def _describe_in_record(spec: Spec, clients: Any, job: dict[str, Any], *, when: datetime | None = None) -> None:
+    def describing(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        if current is not None and current.get("jobArn") == job["jobArn"]:
+            return None  # already this job's record (moved forward by completion, perhaps: left as it is)
+        return job_record.of_job(spec.environment, spec.job_key, job, when or datetime.now(UTC))
+
+    records.update(clients.ssm, spec.record_name, describing)
 
 
 def _start(spec: Spec, clients: Any) -> str:
@@ -139,7 +172,43 @@ def _delete(physical_id: str, spec: Spec, clients: Any) -> None:
             _delete_model(clients, job["outputModelArn"])
     record = records.get(clients.ssm, spec.record_name)
     if record is not None and record.get("jobArn") == physical_id:
+        if record.get("replaces"):
+            # A replacement removed by a rollback's cleanup: CloudFormation keeps the job it replaced, and the
+            # record describes that one again (its serving then starts when it completes).
+            _restore_replaced(spec, clients, record, physical_id)
+        else:
+            records.delete(clients.ssm, spec.record_name)
+    elif record is not None and record.get("replaces") == physical_id:
+        # The old job of a replacement that succeeded: the replacement is final.
+        records.update(clients.ssm, spec.record_name, _without_replaces(physical_id))
+
+
+def _restore_replaced(spec: Spec, clients: Any, record: dict[str, Any], physical_id: str) -> None:
+    try:
+        replaced = clients.bedrock.get_model_customization_job(jobIdentifier=record["replaces"])
+    except ClientError as exc:
+        if aws.error_code(exc) != "ResourceNotFoundException":
+            raise JobResourceError(
+                f"cannot look up job {record['replaces']}: {aws.error_code(exc)}: {aws.error_message(exc)}"
+            ) from None
         records.delete(clients.ssm, spec.record_name)
+        return
+    restored = {**job_record.of_job(spec.environment, spec.job_key, replaced, datetime.now(UTC))}
+    restored["restoredFrom"] = physical_id
+
+    def back(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        return restored if current is not None and current.get("jobArn") == physical_id else None
+
+    records.update(clients.ssm, spec.record_name, back)
+
+
+def _without_replaces(old_arn: str) -> records.Change:
+    def change(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        if current is None or current.get("replaces") != old_arn:
+            return None
+        return {k: v for k, v in current.items() if k != "replaces"}
+
+    return change
 
 
 def _stop(clients: Any, job_arn: str) -> None:

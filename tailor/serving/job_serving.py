@@ -37,11 +37,8 @@ def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
         try:
             active = ensure(clients, wiring, latest, model_arn, generation=job["jobArn"], now=now)
             # The job's own record points at what serves its model, so one read answers "where do I call it?".
-            records.put(
-                clients.ssm,
-                serving["jobRecordName"],
-                {**job, "servingArn": active["arn"], "servingExpiresAt": active["expiresAt"]},
-            )
+            pointer = {"servingArn": active["arn"], "servingExpiresAt": active["expiresAt"]}
+            records.update(clients.ssm, serving["jobRecordName"], _pointing(job["jobArn"], pointer))
             started.append(serving["key"])
         except (ServingError, ClientError) as exc:
             # One entry Bedrock refuses (quota, the budget's deny policy) must not hold back the others.
@@ -56,3 +53,13 @@ def serve_completed(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
                 ),
             )
     return started
+
+
+def _pointing(job_arn: str, pointer: dict[str, Any]) -> records.Change:
+    """Adds the pointer to the job's record only while it still describes that job (a replacement may have
+    started meanwhile: its record is not overwritten)."""
+
+    def change(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {**current, **pointer} if current is not None and current.get("jobArn") == job_arn else None
+
+    return change
