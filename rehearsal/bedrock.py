@@ -2310,7 +2310,9 @@ ERROR_CODES_USED = {
         "CreateProvisionedModelThroughput / Update: duplicate name (UNCONFIRMED)",
         "Create/Update PT and deployments: custom model not Active (UNCONFIRMED)",
         "UpdateProvisionedModelThroughput: PT Creating/Updating, or desired model of another base (UNCONFIRMED)",
-        "DeleteProvisionedModelThroughput: inside the commitment term (UNCONFIRMED code; rule documented)",
+        "DeleteProvisionedModelThroughput: inside the commitment term (UNCONFIRMED code, configurable via "
+        "commitment_delete_code; rule documented)",
+        "CreateProvisionedModelThroughput: no commitment for a base model (UNCONFIRMED code; docs: 'Not available')",
         "CreateCustomModelDeployment: duplicate name; UpdateCustomModelDeployment: not Active (UNCONFIRMED)",
         "List*: invalid nextToken (UNCONFIRMED)",
         "TagResource & Create*: tag key with 'aws:' prefix (UNCONFIRMED for Bedrock)",
@@ -2322,7 +2324,9 @@ ERROR_CODES_USED = {
         "DeleteCustomModelDeployment: deployment Creating or Updating (UNCONFIRMED rule)",
     ],
     "ServiceQuotaExceededException": [
-        "CreateModelCustomizationJob past job_concurrency_quota; CreateProvisionedModelThroughput past model_unit_quota"
+        "CreateModelCustomizationJob past job_concurrency_quota",
+        "CreateProvisionedModelThroughput past model_unit_quota, no_commitment_throughput_quota, "
+        "no_commitment_model_units_per_throughput or commitment_model_unit_quota (wording UNCONFIRMED)",
     ],
     "TooManyTagsException": ["TagResource / Create*: more than tag_limit (200) tags on a resource"],
 }

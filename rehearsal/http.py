@@ -655,23 +655,26 @@ class LocalBedrock:
     def _c_status(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
         _only(body, {"resource", "status", "failure_message", "account", "region"}, "status")
         self._tick_all()
-        resource, status = body.get("resource"), body.get("status")
-        try:
-            double = self._find(resource, "throughputs", body)
-        except ControlError as not_pt:
-            if not_pt.status != 404:
-                raise
-            double = self._find(resource, "deployments", body)
+        resource, status, message = body.get("resource"), body.get("status"), body.get("failure_message")
+        for registry in ("throughputs", "deployments"):
+            try:
+                double = self._find(resource, registry, body)
+            except ControlError as missing:
+                if missing.status != 404:
+                    raise
+                continue
+            if registry == "throughputs":
+                if status not in ("Creating", "InService", "Updating", "Failed"):
+                    raise ControlError(
+                        f"status.status: is {status!r}; allowed for a PT: Creating, InService, Updating, Failed"
+                    )
+                pt = double.set_throughput_status(resource, status, message)
+                return double._op_GetProvisionedModelThroughput({"provisionedModelId": pt.arn})
             if status not in ("Creating", "Active", "Failed"):
-                raise ControlError(
-                    f"status.status: is {status!r}; allowed for a deployment: Creating, Active, Failed"
-                ) from None
-            dep = double.set_deployment_status(resource, status, body.get("failure_message"))
+                raise ControlError(f"status.status: is {status!r}; allowed for a deployment: Creating, Active, Failed")
+            dep = double.set_deployment_status(resource, status, message)
             return double._op_GetCustomModelDeployment({"customModelDeploymentIdentifier": dep.arn})
-        if status not in ("Creating", "InService", "Updating", "Failed"):
-            raise ControlError(f"status.status: is {status!r}; allowed for a PT: Creating, InService, Updating, Failed")
-        pt = double.set_throughput_status(resource, status, body.get("failure_message"))
-        return double._op_GetProvisionedModelThroughput({"provisionedModelId": pt.arn})
+        raise ControlError(f"status: no provisioned throughput or deployment named {resource!r}", 404)
 
     def _c_fault(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
         _only(

@@ -586,19 +586,30 @@ def test_control_faults_validation_and_clearing(local_bedrock):
     http_client(server).list_custom_models()
 
 
-def test_control_hold_keeps_a_throughput_stuck_in_creating(local_bedrock):
-    server = local_bedrock(throughput_seconds=0.05)
+def test_control_hold_keeps_a_throughput_and_a_deployment_stuck_in_creating(local_bedrock):
+    # Given short delays, a model, and a hold on everything named like "stuck"
+    server = local_bedrock(throughput_seconds=0.05, deployment_seconds=0.05, job_seconds=None)
     c = http_client(server)
+    c.create_model_customization_job(**job_request("tailor-dev-hold-00000001"))
+    model = ok(server, "POST", "/jobs/finish", {"job": "tailor-dev-hold-00000001"})["outputModelArn"]
     ok(server, "POST", "/holds", {"resource": "stuck"})
-    arn = c.create_provisioned_model_throughput(
-        modelUnits=1, provisionedModelName="pt-stuck", modelId=NOVA, commitmentDuration="OneMonth"
-    )["provisionedModelArn"]
+    pt = c.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-stuck", modelId=model)
+    dep = c.create_custom_model_deployment(modelDeploymentName="od-stuck", modelArn=model)
+    free = c.create_custom_model_deployment(modelDeploymentName="od-free", modelArn=model)
+    # When an hour passes
     advance(server, 3600)
-    assert c.get_provisioned_model_throughput(provisionedModelId=arn)["status"] == "Creating"
+    # Then the held ones are still Creating (and cannot be deleted), the other is Active
+    pt_status = lambda: c.get_provisioned_model_throughput(provisionedModelId=pt["provisionedModelArn"])["status"]  # noqa: E731
+    dep_status = lambda arn: c.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"]  # noqa: E731
+    assert (pt_status(), dep_status(dep["customModelDeploymentArn"])) == ("Creating", "Creating")
+    assert dep_status(free["customModelDeploymentArn"]) == "Active"
     with pytest.raises(c.exceptions.ConflictException):
-        c.delete_provisioned_model_throughput(provisionedModelId=arn)
+        c.delete_provisioned_model_throughput(provisionedModelId=pt["provisionedModelArn"])
+    # When released / Then they settle at once
     assert ok(server, "DELETE", "/holds?resource=stuck") == {"holds": []}
-    assert c.get_provisioned_model_throughput(provisionedModelId=arn)["status"] == "InService"
+    assert (pt_status(), dep_status(dep["customModelDeploymentArn"])) == ("InService", "Active")
+    status, body = control(server, "POST", "/status", {"resource": "nothing", "status": "Failed"})
+    assert status == 404 and body["error"] == "status: no provisioned throughput or deployment named 'nothing'"
 
 
 def test_control_state_calls_events_and_reset(local_bedrock):
