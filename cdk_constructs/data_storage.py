@@ -11,7 +11,7 @@ from cdk_constructs.secure_bucket import SecureBucket
 
 
 class DataStorage(Construct):
-    def __init__(self, scope: Construct, id_: str, *, environment: str, retain: bool) -> None:
+    def __init__(self, scope: Construct, id_: str, *, environment: str, retain: bool, retain_key: bool) -> None:
         super().__init__(scope, id_)
         self.key = kms.Key(
             self,
@@ -19,7 +19,9 @@ class DataStorage(Construct):
             description=f"Tailor {environment}: training data, outputs, custom models, notifications and logs",
             enable_key_rotation=True,
             rotation_period=Duration.days(365),
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            # Retained with the data, and whenever a retained custom model is encrypted with it: deleting the key
+            # would make those models unreadable once its 30-day pending window ends.
+            removal_policy=RemovalPolicy.RETAIN if retain or retain_key else RemovalPolicy.DESTROY,
             pending_window=Duration.days(30),
         )
         # S3 server access logs cannot be delivered to an SSE-KMS bucket, so this one uses SSE-S3.

@@ -14,6 +14,7 @@ from constructs import Construct
 from cdk_constructs.data_storage import DataStorage
 from cdk_constructs.notification_topic import NotificationTopic
 from tailor.config.environment import Environment
+from tailor.jobs import inputs
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,13 @@ class ImportedData:
 class DataStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, env_config: Environment, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
-        self.storage = DataStorage(self, "Storage", environment=env_config.name, retain=env_config.retain_data)
+        self.storage = DataStorage(
+            self,
+            "Storage",
+            environment=env_config.name,
+            retain=env_config.retain_data,
+            retain_key=inputs.models_need_the_key(env_config),
+        )
         self.notifications = NotificationTopic(
             self, "Notifications", environment=env_config.name, key=self.storage.key, emails=env_config.emails
         )

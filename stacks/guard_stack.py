@@ -77,6 +77,7 @@ class GuardStack(Stack):
                 environment=env_config.name,
                 monthly_usd=env_config.policy.monthly_budget_usd,
                 topic_arn=topic.topic_arn,
+                scope_to_environment=env_config.policy.budget_scope == "environment",
             )
         prefix = f"Tailor-{env_config.name}"
         self.outputs = GuardOutputs(

@@ -12,6 +12,9 @@ MIN_HOURS = 0.25  # EventBridge Scheduler fires to the minute; a shorter life is
 
 
 UNMANAGED_ACTIONS = ("report", "delete")
+# What the budget counts: the Bedrock spend tagged with this environment (a cost-allocation tag filter), or
+# all of the account's Bedrock spend. Only the environment's own spend may block its creates.
+BUDGET_SCOPES = ("environment", "account")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Policy:
     monthly_budget_usd: float | None = None
     deny_create_over_budget: bool = False
     dry_run: bool = False
+    budget_scope: str = "environment"
 
 
 def parse_policy(problems: Problems, raw: Any) -> Policy:
@@ -41,6 +45,7 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
             "monthly_budget_usd",
             "deny_create_over_budget",
             "dry_run",
+            "budget_scope",
         ),
     )
     defaults = Policy()
@@ -64,6 +69,15 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
             f"{path}.deny_create_over_budget",
             "needs monthly_budget_usd: the deny policy is attached when that budget is spent",
         )
+    scope = schema.string(
+        problems, f"{path}.budget_scope", raw.get("budget_scope", "environment"), choices=BUDGET_SCOPES
+    )
+    if deny and scope == "account":
+        problems.add(
+            f"{path}.deny_create_over_budget",
+            "needs budget_scope: environment; a budget on the whole account's Bedrock spend would let another "
+            "team's inference block this environment's jobs and serving",
+        )
     return Policy(
         max_throughput_hours=maximum,
         default_throughput_hours=default,
@@ -82,4 +96,5 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
         monthly_budget_usd=budget,
         deny_create_over_budget=deny,
         dry_run=schema.boolean(problems, f"{path}.dry_run", raw.get("dry_run"), False),
+        budget_scope=scope or "environment",
     )

@@ -80,6 +80,17 @@ def teacher_targets(jobs: Iterable[Job]) -> tuple[ModelTarget, ...]:
     return tuple(dict.fromkeys(targets))
 
 
+def models_need_the_key(env: Environment) -> bool:
+    """Whether custom models this environment keeps are encrypted with its key (which must then outlive the stack).
+
+    Jobs removed from the config earlier may have left retained models too, so the environment's default
+    counts as well as each job's own retain_custom_model.
+    """
+    if not env.encrypt_custom_models:
+        return False
+    return env.retain_custom_models or any(j.retain_custom_model for j in env.jobs.values())
+
+
 def graders(jobs: Iterable[Job]) -> tuple[str, ...]:
     return tuple(sorted({j.grader_lambda_arn for j in jobs if j.grader_lambda_arn}))
 

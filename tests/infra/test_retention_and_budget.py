@@ -1,0 +1,95 @@
+"""The key outlives whatever it encrypts, and the budget watches this environment's spend, not the account's."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import aws_cdk as cdk
+import pytest
+
+from app import build_app
+from tailor.errors import UserError
+from tests.conftest import ROOT
+from tests.infra.conftest import synth
+
+ACCOUNT = "111122223333"
+
+
+def _config(name: str, retention: str, *, encrypt: bool = True, policy: str = "{}") -> str:
+    return textwrap.dedent(f"""\
+        environment: {name}
+        account: "{ACCOUNT}"
+        region: us-east-1
+        retention: {retention}
+        encrypt_custom_models: {str(encrypt).lower()}
+        policy: {policy}
+        jobs:
+          bot:
+            type: fine_tuning
+            base_model: amazon.nova-micro-v1:0:128k
+            training_data: examples/data/support/train.jsonl
+        """)
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    config = tmp_path_factory.mktemp("config")
+    (config / "keepmodels.yaml").write_text(_config("keepmodels", "{data: destroy, custom_models: retain}"))
+    (config / "dropall.yaml").write_text(_config("dropall", "{data: destroy, custom_models: delete}"))
+    (config / "plainmodels.yaml").write_text(
+        _config("plainmodels", "{data: destroy, custom_models: retain}", encrypt=False)
+    )
+    (config / "teambudget.yaml").write_text(
+        _config("teambudget", "{data: retain}", policy="{monthly_budget_usd: 500, deny_create_over_budget: true}")
+    )
+    (config / "acctbudget.yaml").write_text(
+        _config("acctbudget", "{data: retain}", policy="{monthly_budget_usd: 500, budget_scope: account}")
+    )
+    directory = tmp_path_factory.mktemp("cdk.out")
+    synth(directory, config_dir=config)
+    return directory
+
+
+def _resources(out, stack: str, kind: str) -> list[dict]:
+    template = json.loads((out / f"{stack}.template.json").read_text())
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+@pytest.mark.parametrize(
+    ("environment", "policy"),
+    [("keepmodels", "Retain"), ("dropall", "Delete"), ("plainmodels", "Delete")],
+)
+def test_the_key_is_kept_while_a_retained_custom_model_is_encrypted_with_it(out, environment, policy):
+    # Given data that is destroyed with the stack, and custom models retained (encrypted or not) or deleted
+    (key,) = _resources(out, f"Tailor-{environment}-Data", "AWS::KMS::Key")
+    # Then the key stays exactly when a retained model needs it to stay readable
+    assert key["DeletionPolicy"] == policy and key["UpdateReplacePolicy"] == policy
+
+
+def test_a_budget_counts_only_the_spend_tagged_with_its_environment_by_default(out):
+    (budget,) = _resources(out, "Tailor-teambudget-Guard", "AWS::Budgets::Budget")
+    filters = budget["Properties"]["Budget"]["CostFilters"]
+    assert filters == {"Service": ["Amazon Bedrock"], "TagKeyValue": ["user:environment$teambudget"]}
+    assert len(_resources(out, "Tailor-teambudget-Jobs", "AWS::Budgets::BudgetsAction")) == 1
+
+
+def test_an_account_wide_budget_says_so_and_carries_no_tag_filter(out):
+    (budget,) = _resources(out, "Tailor-acctbudget-Guard", "AWS::Budgets::Budget")
+    assert budget["Properties"]["Budget"]["CostFilters"] == {"Service": ["Amazon Bedrock"]}
+
+
+def test_an_account_wide_budget_cannot_deny_this_environments_creates(tmp_path):
+    # Given an account-wide budget whose 100 % would attach the deny policy
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "shared.yaml").write_text(
+        _config(
+            "shared",
+            "{data: retain}",
+            policy="{monthly_budget_usd: 500, budget_scope: account, deny_create_over_budget: true}",
+        )
+    )
+    # Then synth refuses it with the reason, before any stack is built
+    with pytest.raises(UserError, match="another team's inference"):
+        build_app(cdk.App(outdir=str(tmp_path / "out")), root=ROOT, config_dir=config)
