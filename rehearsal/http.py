@@ -251,7 +251,6 @@ class LocalBedrock:
     log_file: IO[str] | None = None
 
     def __post_init__(self) -> None:
-        self.started_with = self.settings
         self.router = Router(get_service_model())
         self.doubles: dict[tuple[str, str], BedrockDouble] = {}
         self.log: list[dict[str, Any]] = []  # one entry per request, control requests excepted
@@ -333,6 +332,9 @@ class LocalBedrock:
             "method": method,
             "path": path,
             "operation": None,
+            "attempt": _attempt(headers),
+            "params": None,
+            "tokens_injected": [],
             "request_id": request_id,
         }
         match = self.router.match(method, path, query)
@@ -357,9 +359,7 @@ class LocalBedrock:
             return self._logged(entry, _aws_error(exc.status, exc.code, exc.message, request_id), None)
         injected = [m for m in opm.idempotent_members if isinstance(params.get(m), str) and _UUID4.fullmatch(params[m])]
         caller = {k: v for k, v in params.items() if k not in injected}
-        entry.update(
-            attempt=_attempt(headers), params=jsonable(params), tokens_injected=injected, account=account, region=region
-        )
+        entry.update(params=jsonable(params), tokens_injected=injected)
         double = self.double_for(account, region)
         self._arm_fault(double, op_name, account, region)
         try:

@@ -777,3 +777,53 @@ def test_every_operation_in_the_model_routes_to_itself_over_http(local_bedrock, 
     double = server.local.doubles[(ACCOUNT, "us-east-1")]
     assert len(double.errors) == len(set(MODEL.operation_names) - implemented)
     double.errors.clear()
+
+
+# ======================================================================== the harness's client
+
+
+def test_the_control_client_steers_every_endpoint(local_bedrock, no_backoff):
+    from rehearsal.control import Control, ControlRequestError
+
+    # Given a server and the harness's client for it
+    server = local_bedrock(job_seconds=10, throughput_seconds=5)
+    bedrock = Control(server.url)
+    assert bedrock.wait_ready()["status"] == "ok"
+    c = http_client(server)
+    # When the harness plans, injects and steers
+    assert bedrock.settings(stop_seconds=1)["stop_seconds"] == 1
+    bedrock.plan_job_outcome("doomed", "Failed", failure_message="bad data")
+    bedrock.fault("ListCustomModels", "ThrottlingException", times=1)
+    bedrock.hold("stuck")
+    c.create_model_customization_job(**job_request("tailor-dev-doomed-1"))
+    c.create_model_customization_job(**job_request("tailor-dev-fine-1"))
+    bedrock.finish_job("tailor-dev-fine-1")
+    bedrock.advance(10)
+    c.list_custom_models()  # throttled once, then retried by botocore
+    model = c.list_custom_models()["modelSummaries"][0]["modelArn"]
+    c.create_provisioned_model_throughput(modelUnits=1, provisionedModelName="pt-stuck", modelId=model)
+    bedrock.advance(60)
+    # Then what it reads back is what happened
+    jobs = {j["jobName"]: j["status"] for j in bedrock.state()["accounts"][0]["jobs"]}
+    assert jobs == {"tailor-dev-doomed-1": "Failed", "tailor-dev-fine-1": "Completed"}
+    assert [b["status"] for b in bedrock.billed()] == ["Creating"]
+    bedrock.release()
+    assert [b["status"] for b in bedrock.billed()] == ["InService"]
+    assert bedrock.set_status("pt-stuck", "Failed")["status"] == "Failed"
+    throttled = [e for e in bedrock.calls() if e["error_code"] == "ThrottlingException"]
+    assert [e["operation"] for e in throttled] == ["ListCustomModels"]
+    assert bedrock.events(since=len(bedrock.events()) - 1)[0]["new"] == "Failed"
+    assert {json.loads(e["entry"]["Detail"])["jobStatus"] for e in bedrock.eventbridge()} == {
+        "InProgress",
+        "Completed",
+        "Failed",
+    }
+    assert bedrock.set_time("2030-01-01T00:00:00Z")["time"].startswith("2030")
+    assert bedrock.reset_clock()["clock_offset_seconds"] == 0
+    bedrock.fault("ListCustomModels", "InternalServerException")
+    assert bedrock.clear_faults() == {"pending": []}
+    # And a refusal carries the server's reason
+    with pytest.raises(ControlRequestError) as refused:
+        bedrock.finish_job("nobody")
+    assert refused.value.status == 404 and "no job named 'nobody'" in refused.value.message
+    assert bedrock.reset()["status"] == "reset" and bedrock.billed() == []

@@ -15,6 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from rehearsal.control import Control
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,6 +79,10 @@ def test_the_command_serves_a_boto3_client_and_exits_cleanly(tmp_path, signum):
             commitmentDuration="OneMonth",
         )["provisionedModelArn"]
         assert arn.startswith("arn:aws:bedrock:eu-west-1:444455556666:provisioned-model/")
+        # and so is the harness's control client
+        harness = Control(url)
+        assert harness.wait_ready()["status"] == "ok"
+        assert [b["arn"] for b in harness.billed()] == [arn]
     finally:
         code, err = stop(proc, signum)
     # And a signal ends it with exit 0, no traceback; the request is in the log file
