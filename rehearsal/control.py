@@ -55,9 +55,21 @@ class Control:
                 message = payload.decode("utf-8", errors="replace")
             raise ControlRequestError(error.code, str(message)) from None
 
+    def _object(self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any) -> dict[str, Any]:
+        result = self._call(method, path, body, **query)
+        if not isinstance(result, dict):
+            raise ControlRequestError(200, f"{method} {path} answered {type(result).__name__}, not a JSON object")
+        return result
+
+    def _list(self, path: str, **query: Any) -> list[dict[str, Any]]:
+        result = self._call("GET", path, None, **query)
+        if not isinstance(result, list):
+            raise ControlRequestError(200, f"GET {path} answered {type(result).__name__}, not a JSON list")
+        return result
+
     # ------------------------------------------------------------------ reading
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/health")
+        return self._object("GET", "/health")
 
     def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
         """Poll ``/health`` until the server answers (a process just started); TimeoutError after ``timeout``."""
@@ -71,37 +83,37 @@ class Control:
                 time.sleep(0.05)
 
     def state(self, *, account: str | None = None, region: str | None = None) -> dict[str, Any]:
-        return self._call("GET", "/state", account=account, region=region)
+        return self._object("GET", "/state", account=account, region=region)
 
     def billed(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/billed")
+        return self._list("/billed")
 
     def calls(self, *, since: int = 0) -> list[dict[str, Any]]:
-        return self._call("GET", "/calls", since=since)
+        return self._list("/calls", since=since)
 
     def events(self, *, since: int = 0) -> list[dict[str, Any]]:
-        return self._call("GET", "/events", since=since)
+        return self._list("/events", since=since)
 
     def eventbridge(self, *, since: int = 0) -> list[dict[str, Any]]:
-        return self._call("GET", "/eventbridge", since=since)
+        return self._list("/eventbridge", since=since)
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """The settings in force; with keyword arguments, change them first (``job_seconds=5``)."""
-        return self._call("POST", "/settings", changes) if changes else self._call("GET", "/settings")
+        return self._object("POST", "/settings", changes) if changes else self._object("GET", "/settings")
 
     # ------------------------------------------------------------------ steering
     def advance(self, seconds: float) -> dict[str, Any]:
-        return self._call("POST", "/clock", {"advance_seconds": seconds})
+        return self._object("POST", "/clock", {"advance_seconds": seconds})
 
     def set_time(self, iso_time: str) -> dict[str, Any]:
-        return self._call("POST", "/clock", {"set": iso_time})
+        return self._object("POST", "/clock", {"set": iso_time})
 
     def reset_clock(self) -> dict[str, Any]:
-        return self._call("POST", "/clock", {"reset": True})
+        return self._object("POST", "/clock", {"reset": True})
 
     def finish_job(self, job: str, status: str = "Completed", **extra: Any) -> dict[str, Any]:
         """End a job now (``failure_message``, ``training_loss``, ``validation_loss``, ``account``, ``region``)."""
-        return self._call("POST", "/jobs/finish", {"job": job, "status": status, **extra})
+        return self._object("POST", "/jobs/finish", {"job": job, "status": status, **extra})
 
     def plan_job_outcome(
         self, name_contains: str, status: str, *, failure_message: str | None = None, times: int = 1
@@ -109,25 +121,25 @@ class Control:
         body = {"name_contains": name_contains, "status": status, "times": times}
         if failure_message is not None:
             body["failure_message"] = failure_message
-        return self._call("POST", "/jobs/outcome", body)
+        return self._object("POST", "/jobs/outcome", body)
 
     def set_status(self, resource: str, status: str, **extra: Any) -> dict[str, Any]:
         """Force a PT or deployment status (``failure_message``, ``account``, ``region``)."""
-        return self._call("POST", "/status", {"resource": resource, "status": status, **extra})
+        return self._object("POST", "/status", {"resource": resource, "status": status, **extra})
 
     def fault(self, operation: str, code: str, *, times: int = 1, **extra: Any) -> dict[str, Any]:
         """The next ``times`` calls of ``operation`` fail with ``code`` (``http_status``, ``message``,
         ``after_apply``, ``account``, ``region``)."""
-        return self._call("POST", "/faults", {"operation": operation, "code": code, "times": times, **extra})
+        return self._object("POST", "/faults", {"operation": operation, "code": code, "times": times, **extra})
 
     def clear_faults(self) -> dict[str, Any]:
-        return self._call("DELETE", "/faults")
+        return self._object("DELETE", "/faults")
 
     def hold(self, resource: str) -> dict[str, Any]:
-        return self._call("POST", "/holds", {"resource": resource})
+        return self._object("POST", "/holds", {"resource": resource})
 
     def release(self, resource: str | None = None) -> dict[str, Any]:
-        return self._call("DELETE", "/holds", resource=resource)
+        return self._object("DELETE", "/holds", resource=resource)
 
     def reset(self) -> dict[str, Any]:
-        return self._call("POST", "/reset")
+        return self._object("POST", "/reset")

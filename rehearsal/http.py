@@ -663,6 +663,7 @@ class LocalBedrock:
                 if missing.status != 404:
                     raise
                 continue
+            assert isinstance(resource, str)  # _find refuses anything else
             if registry == "throughputs":
                 if status not in ("Creating", "InService", "Updating", "Failed"):
                     raise ControlError(
@@ -825,7 +826,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.utils import parse_to_aware_datetime
 
 from rehearsal.service_model import get_service_model
@@ -169,7 +169,7 @@ def parse_request(
             if wire_name not in query:
                 continue
             values = query[wire_name]
-            if member.type_name == "list":
+            if isinstance(member, ListShape):
                 params[name] = [_from_string(member.member, v, where="querystring") for v in values]
             else:
                 params[name] = _from_string(member, values[-1], where="querystring")
@@ -186,13 +186,15 @@ def parse_request(
     if query_map_member is not None:
         rest = {k: v for k, v in query.items() if k not in bound_query}
         if rest:
-            value_shape = shape.members[query_map_member].value
+            map_shape = shape.members[query_map_member]
+            assert isinstance(map_shape, MapShape)
+            value_shape = map_shape.value
             params[query_map_member] = {k: (v if value_shape.type_name == "list" else v[-1]) for k, v in rest.items()}
     params.update(_parse_body(shape, body_members, body))
     return params
 
 
-def _parse_body(shape: Shape, body_members: dict[str, Shape], body: bytes) -> dict[str, Any]:
+def _parse_body(shape: StructureShape, body_members: dict[str, Shape], body: bytes) -> dict[str, Any]:
     payload = shape.serialization.get("payload")
     if payload is not None:
         member = shape.members[payload]
@@ -233,7 +235,7 @@ def _load_json(body: bytes) -> Any:
 
 def _from_json(shape: Shape, value: Any) -> Any:
     t = shape.type_name
-    if t == "structure" and isinstance(value, dict):
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
         if getattr(shape, "is_document_type", False):
             return value
         by_wire_name = {m.serialization.get("name", n): n for n, m in shape.members.items()}
@@ -244,9 +246,9 @@ def _from_json(shape: Shape, value: Any) -> Any:
             name = by_wire_name.get(key)
             out[name if name is not None else key] = _from_json(shape.members[name], item) if name is not None else item
         return out
-    if t == "list" and isinstance(value, list):
+    if isinstance(shape, ListShape) and isinstance(value, list):
         return [_from_json(shape.member, v) for v in value]
-    if t == "map" and isinstance(value, dict):
+    if isinstance(shape, MapShape) and isinstance(value, dict):
         return {k: _from_json(shape.value, v) for k, v in value.items()}
     if t == "timestamp":
         return _timestamp(value, shape.serialization.get("timestampFormat"))
@@ -285,7 +287,7 @@ def _from_header(shape: Shape, text: str) -> Any:
             return json.loads(base64.b64decode(text))
         except (binascii.Error, ValueError):
             return text
-    if shape.type_name == "list":
+    if isinstance(shape, ListShape):
         return [_from_string(shape.member, part.strip(), where="header") for part in text.split(",") if part.strip()]
     return _from_string(shape, text, where="header")
 
