@@ -827,3 +827,24 @@ def test_the_control_client_steers_every_endpoint(local_bedrock, no_backoff):
         bedrock.finish_job("nobody")
     assert refused.value.status == 404 and "no job named 'nobody'" in refused.value.message
     assert bedrock.reset()["status"] == "reset" and bedrock.billed() == []
+
+
+def test_tailors_own_client_factory_reaches_it_through_aws_endpoint_url_bedrock(local_bedrock, monkeypatch):
+    # Given a Lambda-like environment: the endpoint in AWS_ENDPOINT_URL_BEDROCK, the emulator's credentials
+    from tailor import aws
+
+    server = local_bedrock(throughput_seconds=0)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", server.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    aws.client.cache_clear()
+    try:
+        # When Tailor's factory makes its bedrock client (standard retries, its timeouts)
+        bedrock = aws.client("bedrock")
+        arn = bedrock.create_provisioned_model_throughput(
+            modelUnits=1, provisionedModelName="pt", modelId=NOVA, commitmentDuration="OneMonth"
+        )["provisionedModelArn"]
+        # Then the local Bedrock answered it, for the default account and the environment's Region
+        assert arn.startswith("arn:aws:bedrock:us-east-1:000000000000:provisioned-model/")
+        assert bedrock.get_provisioned_model_throughput(provisionedModelId=arn)["status"] == "InService"
+    finally:
+        aws.client.cache_clear()  # no later test may inherit a client bound to this server
