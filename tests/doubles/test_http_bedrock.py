@@ -598,9 +598,14 @@ def test_control_hold_keeps_a_throughput_and_a_deployment_stuck_in_creating(loca
     free = c.create_custom_model_deployment(modelDeploymentName="od-free", modelArn=model)
     # When an hour passes
     advance(server, 3600)
+
     # Then the held ones are still Creating (and cannot be deleted), the other is Active
-    pt_status = lambda: c.get_provisioned_model_throughput(provisionedModelId=pt["provisionedModelArn"])["status"]  # noqa: E731
-    dep_status = lambda arn: c.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"]  # noqa: E731
+    def pt_status() -> str:
+        return c.get_provisioned_model_throughput(provisionedModelId=pt["provisionedModelArn"])["status"]
+
+    def dep_status(arn: str) -> str:
+        return c.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"]
+
     assert (pt_status(), dep_status(dep["customModelDeploymentArn"])) == ("Creating", "Creating")
     assert dep_status(free["customModelDeploymentArn"]) == "Active"
     with pytest.raises(c.exceptions.ConflictException):
