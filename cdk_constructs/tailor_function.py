@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from cdk_constructs import lambda_bundle
+
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-# One asset for every function: the handlers (functions/) and the pure domain package they adapt (tailor/),
-# which synth-time code imports too, so a rule exists once. Nothing else of the repository is shipped.
-ASSET_EXCLUDE = [
-    "**",
-    "!functions",
-    "!functions/**",
-    "!tailor",
-    "!tailor/**",
-    "**/__pycache__",
-    "**/.*",
-    "tailor/cli.py",
-]
 
 
 def code_asset() -> lambda_.Code:
-    return lambda_.Code.from_asset(str(PROJECT_ROOT), exclude=ASSET_EXCLUDE)
+    """One asset for every function: the handlers (functions/), the pure domain package they adapt (tailor/),
+    which synth-time code imports too so a rule exists once, and the pinned SDK (see lambda_bundle)."""
+    directory, content_hash = lambda_bundle.build()
+    return lambda_.Code.from_asset(str(directory), asset_hash=content_hash, asset_hash_type=AssetHashType.CUSTOM)
 
 
 class TailorFunction(Construct):

@@ -4,16 +4,15 @@ Each invocation brings job records up to date, then starts the serving of jobs t
 this environment serves jobs at all: otherwise this function has no serving rights and no serving wiring).
 """
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.wiring import from_environment, job_serving_wiring
+from functions.wiring import configure_logging, from_environment, job_serving_wiring
 from tailor import aws
 from tailor.jobs import completion
 from tailor.serving import job_serving
 
-logging.getLogger().setLevel(logging.INFO)
+configure_logging()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """Lambda entry point of the customization-job custom resource (CDK Provider onEvent)."""
 
-import logging
 from typing import Any
 
+from functions.wiring import configure_logging
 from tailor import aws
 from tailor.jobs import resource as job_resource
 
-logging.getLogger().setLevel(logging.INFO)
+configure_logging()
 
 
 def on_event(event: dict[str, Any], context: object) -> dict[str, Any]:

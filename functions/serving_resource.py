@@ -1,14 +1,13 @@
 """Lambda entry points for Custom::TailorServing (CDK Provider onEvent and isComplete)."""
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.wiring import from_environment
+from functions.wiring import configure_logging, from_environment
 from tailor import aws
 from tailor.serving import resource
 
-logging.getLogger().setLevel(logging.INFO)
+configure_logging()
 
 
 def on_event(event: dict[str, Any], context: object) -> dict[str, Any]:

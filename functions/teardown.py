@@ -4,17 +4,16 @@ A teardown that finds the resource busy returns "deferred" rather than failing: 
 and a normal race (expiry during creation) does not page anyone through the dead-letter queue.
 """
 
-import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.wiring import from_environment, sweep_policy
+from functions.wiring import configure_logging, from_environment, sweep_policy
 from tailor import aws
 from tailor.serving import reconciler, teardown
 from tailor.serving.schedules import TEARDOWN
 
-logging.getLogger().setLevel(logging.INFO)
+configure_logging()
 MAX_WAIT_S = 120  # the schedule's minute of lead plus clock skew; far below the function's timeout
 
 

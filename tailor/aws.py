@@ -7,6 +7,7 @@ Standard mode retries throttling and 5xx with capped exponential backoff. Worst 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,7 +30,19 @@ def client(service: str) -> Any:
         read_timeout=READ_TIMEOUT_S,
         user_agent_extra="tailor",
     )
+    _announce_sdk()
     return boto3.client(service, config=config)  # type: ignore[call-overload]  # service names are checked at run time
+
+
+@functools.cache
+def _announce_sdk() -> None:
+    """One line per cold start naming the SDK in use: the bundled one, not the Lambda runtime's."""
+    import boto3
+    import botocore
+
+    logging.getLogger(__name__).info(
+        "boto3 %s, botocore %s from %s", boto3.__version__, botocore.__version__, botocore.__file__
+    )
 
 
 class Clients:
