@@ -98,7 +98,7 @@ def read_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Parsed:
         return Parsed(display, None, MappingProxyType({}), exc.problems)
     problems = Problems(display)
     foreign = foreign_document(raw)
-    if foreign is not None and not any(key in raw for key in TOP_REQUIRED):
+    if foreign is not None and any(key not in (*TOP_REQUIRED, *TOP_OPTIONAL) for key in raw):
         problems.add("", f"is not {CONFIG_TEXT}: it looks like {foreign}")
         return Parsed(display, None, MappingProxyType({}), problems.items)
     env, jobs = _parse(raw, problems, catalog, expected_name=path.stem, base_dir=base_dir, source=display)

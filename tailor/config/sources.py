@@ -76,7 +76,7 @@ def parse_data(problems: Problems, path: str, value: Any, base_dir: Path) -> Dat
         problems.add(
             path,
             (
-                f"{show(location)} {outside}; a local dataset must be a file inside the repository "
+                f"{show(location, 240)} {outside}; a local dataset must be a file inside the repository "
                 f"({base_dir.name or base_dir}/), written relative to it, because it is uploaded as a deployment "
                 f"asset; for data kept elsewhere, upload it to S3 and use {S3_URI_TEXT}"
             ),

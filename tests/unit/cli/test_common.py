@@ -1,0 +1,68 @@
+"""The shared AWS helper: every way reaching AWS fails is one line and exit 2, and nothing waits long."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore import exceptions as bex
+
+from tailor.cli import main
+from tailor.cli.common import CommandError, aws_access, describe_aws_failure
+
+
+@pytest.mark.parametrize(
+    "exc, text",
+    [
+        (bex.NoCredentialsError(), "no AWS credentials found; sign in first"),
+        (bex.TokenRetrievalError(provider="sso", error_msg="expired"), "run `aws sso login`"),
+        (bex.ProfileNotFound(profile="nope"), "The config profile (nope) could not be found; check AWS_PROFILE"),
+        (bex.EndpointConnectionError(endpoint_url="https://ssm.us-east-1.amazonaws.com/"), "cannot reach AWS"),
+        (
+            bex.ClientError({"Error": {"Code": "ExpiredTokenException", "Message": "x"}}, "GetParameter"),
+            "your AWS credentials have expired (ExpiredTokenException)",
+        ),
+        (
+            bex.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not\nallowed"}}, "GetParameter"),
+            "access denied (AccessDeniedException): not allowed",
+        ),
+        (bex.ClientError({"Error": {"Code": "ThrottlingException"}}, "GetParameter"), "ThrottlingException"),
+        (OSError("connection refused"), "OSError: connection refused"),
+    ],
+)
+def test_each_failure_is_described_in_one_line(exc, text):
+    described = describe_aws_failure(exc)
+    assert text in described and "\n" not in described
+
+
+def test_aws_access_names_what_it_was_doing():
+    with pytest.raises(CommandError, match=r"^cannot read X: no AWS credentials found"), aws_access("cannot read X"):
+        raise bex.NoCredentialsError()
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup: nothing leaves the host
+
+
+def test_plan_live_without_credentials_is_one_line_exit_2(no_credentials, example_root, capsys):
+    # When a real boto3 client finds no credentials
+    code = main(["plan", "dev", "--live", "--config-dir", str(example_root / "config")])
+    # Then
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("tailor: error: cannot read serving state from SSM: no AWS credentials found")
+
+
+def test_plan_live_against_an_endpoint_that_refuses_connections_gives_up_quickly(monkeypatch, example_root, capsys):
+    # Given credentials but an SSM endpoint on a closed loopback port
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9")
+    started = time.monotonic()
+    code = main(["plan", "dev", "--live", "--config-dir", str(example_root / "config")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot read serving state from SSM: cannot reach AWS" in err
+    assert time.monotonic() - started < 30  # three attempts with short timeouts, not the handlers' minutes
