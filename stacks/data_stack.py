@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cdk_constructs.data_storage import DataStorage
 from cdk_constructs.notification_topic import NotificationTopic
+from tailor import naming
 from tailor.config.environment import Environment
 from tailor.jobs import inputs
 
@@ -62,14 +63,15 @@ class DataStack(Stack):
         self.notifications = NotificationTopic(
             self, "Notifications", environment=env_config.name, key=self.storage.key, emails=env_config.emails
         )
-        prefix = f"Tailor-{env_config.name}"
         self.shared = SharedData(
-            key_arn=self.export_value(self.storage.key.key_arn, name=f"{prefix}-KeyArn"),
+            key_arn=self.export_value(self.storage.key.key_arn, name=naming.export_name(env_config.name, "KeyArn")),
             data_bucket_arn=self.export_value(
-                self.storage.data_bucket.bucket_arn, name=f"{prefix}-TrainingDataBucketArn"
+                self.storage.data_bucket.bucket_arn, name=naming.export_name(env_config.name, "TrainingDataBucketArn")
             ),
             output_bucket_arn=self.export_value(
-                self.storage.output_bucket.bucket_arn, name=f"{prefix}-OutputBucketArn"
+                self.storage.output_bucket.bucket_arn, name=naming.export_name(env_config.name, "OutputBucketArn")
             ),
-            topic_arn=self.export_value(self.notifications.topic.topic_arn, name=f"{prefix}-TopicArn"),
+            topic_arn=self.export_value(
+                self.notifications.topic.topic_arn, name=naming.export_name(env_config.name, "TopicArn")
+            ),
         )

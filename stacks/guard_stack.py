@@ -18,6 +18,7 @@ from cdk_constructs.serving_teardown import ServingTeardown
 from cdk_constructs.spend_budget import SpendBudget
 from cdk_constructs.teardown_scheduling import TeardownScheduling
 from stacks.data_stack import SharedData
+from tailor import naming
 from tailor.config.environment import Environment
 from tailor.serving.schedules import Wiring
 
@@ -79,14 +80,15 @@ class GuardStack(Stack):
                 topic_arn=topic.topic_arn,
                 scope_to_environment=env_config.policy.budget_scope == "environment",
             )
-        prefix = f"Tailor-{env_config.name}"
         self.outputs = GuardOutputs(
             teardown_function_arn=self.export_value(
-                self.teardown.function.function_arn, name=f"{prefix}-TeardownFunctionArn"
+                self.teardown.function.function_arn, name=naming.export_name(env_config.name, "TeardownFunctionArn")
             ),
-            scheduler_role_arn=self.export_value(self.scheduling.role.role_arn, name=f"{prefix}-SchedulerRoleArn"),
+            scheduler_role_arn=self.export_value(
+                self.scheduling.role.role_arn, name=naming.export_name(env_config.name, "SchedulerRoleArn")
+            ),
             dead_letter_queue_arn=self.export_value(
-                self.dead_letters.queue.queue_arn, name=f"{prefix}-DeadLetterQueueArn"
+                self.dead_letters.queue.queue_arn, name=naming.export_name(env_config.name, "DeadLetterQueueArn")
             ),
             schedule_group=self.scheduling.group_name,
             budget_name=self.budget.budget_name if self.budget else None,

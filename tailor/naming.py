@@ -102,3 +102,8 @@ def reconciler_record_prefix(environment: str) -> str:
 def heartbeat_record_name(environment: str) -> str:
     """Written by an environment's reconciler at every pass; read by the others to find orphaned serving."""
     return f"{reconciler_record_prefix(environment)}heartbeat"
+
+
+def export_name(environment: str, what: str) -> str:
+    """The CloudFormation export an environment's stacks share (and the `tailor` commands read)."""
+    return f"Tailor-{environment}-{what}"
