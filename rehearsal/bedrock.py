@@ -310,17 +310,27 @@ class Call(tuple):
     success) and ``failure`` (the loud error the double raised, if any).
     """
 
+    sent_params: dict
+    injected_tokens: list[str]
+    attempt: int
+    error_code: str | None
+    time: dt.datetime | None
+    status: int | None
+    error_message: str | None
+    response: dict | None
+    failure: str | None
+
     def __new__(cls, operation_name: str, params: dict, sent_params: dict, injected_tokens: list[str], attempt: int):
         self = super().__new__(cls, (operation_name, params))
         self.sent_params = sent_params
         self.injected_tokens = injected_tokens
         self.attempt = attempt
-        self.error_code: str | None = None
-        self.time: dt.datetime | None = None
-        self.status: int | None = None
-        self.error_message: str | None = None
-        self.response: dict | None = None
-        self.failure: str | None = None
+        self.error_code = None
+        self.time = None
+        self.status = None
+        self.error_message = None
+        self.response = None
+        self.failure = None
         return self
 
     @property

@@ -361,6 +361,9 @@ class LocalBedrock:
         caller = {k: v for k, v in params.items() if k not in injected}
         entry.update(params=jsonable(params), tokens_injected=injected)
         double = self.double_for(account, region)
+        double.tick()  # the target's tags and status as of now, before the call changes them
+        entry["resource_arn"] = _target(double, params)
+        entry["resource_tags"] = dict(double.tags.get(entry["resource_arn"] or "", {})) or None
         self._arm_fault(double, op_name, account, region)
         try:
             wire = double.respond(
@@ -375,6 +378,8 @@ class LocalBedrock:
         else:
             reply = HttpReply(wire.status, dict(wire.headers), wire.body)
         call = double.calls[-1] if double.calls else None
+        if entry["resource_arn"] is None and call is not None and call.response:
+            entry["resource_arn"] = next((call.response[k] for k in _CREATED if k in call.response), None)
         return self._logged(entry, reply, call)
 
     def _caller(self, headers: dict[str, str], query: dict[str, list[str]]) -> tuple[str, str]:
@@ -751,6 +756,36 @@ class LocalBedrock:
         self._holds.clear()
         self.clock.reset()
         return {"status": "reset", "settings": self.settings.as_dict()}
+
+
+# The member naming the resource a call acts on, and where the double keeps that kind (None: any kind, by ARN).
+_TARGETS = (
+    ("resourceARN", None),
+    ("jobIdentifier", "jobs"),
+    ("modelIdentifier", "custom_models"),
+    ("provisionedModelId", "throughputs"),
+    ("customModelDeploymentIdentifier", "deployments"),
+)
+_CREATED = ("jobArn", "provisionedModelArn", "customModelDeploymentArn")
+
+
+def _target(double: BedrockDouble, params: dict[str, Any]) -> str | None:
+    """The ARN of the resource a request acts on (a name resolved), for the log: a harness evaluating IAM
+    needs the resource ARN and its tags as they were when the call was made."""
+    for member, registry in _TARGETS:
+        identifier = params.get(member)
+        if not isinstance(identifier, str):
+            continue
+        kinds = [registry] if registry else ["jobs", "custom_models", "throughputs", "deployments"]
+        for kind in kinds:
+            records: dict[str, Any] = getattr(double, kind)
+            if identifier in records:
+                return identifier
+            named = next((arn for arn, record in records.items() if record.name == identifier), None)
+            if named is not None and registry is not None:
+                return str(named)
+        return identifier if identifier.startswith("arn:") else None
+    return None
 
 
 def _default_models(region: str) -> frozenset[str] | None:

@@ -640,8 +640,14 @@ def test_control_state_calls_events_and_reset(local_bedrock):
         ("GetCustomModel", 404, "ResourceNotFoundException"),
     ]
     assert log[0]["params"]["modelUnits"] == 1 and log[0]["response"]["provisionedModelArn"].startswith("arn:aws:")
+    # The resource each call acted on, and its tags then: what an IAM evaluation of the call needs
+    assert log[0]["resource_arn"] == log[0]["response"]["provisionedModelArn"] and log[0]["resource_tags"] is None
+    c.get_provisioned_model_throughput(provisionedModelId="pt")
+    named = calls(server)[-1]
+    assert (named["resource_arn"], named["resource_tags"]) == (log[0]["resource_arn"], {"k": "v"})
+    assert log[1]["resource_arn"] is None  # "nope" names nothing
     assert "not found" in log[1]["error_message"] and log[1]["time"].endswith("Z")
-    assert calls(server)[-1]["seq"] == 2 and ok(server, "GET", "/calls?since=1")[0]["operation"] == "GetCustomModel"
+    assert ok(server, "GET", "/calls?since=1")[0]["operation"] == "GetCustomModel"
     assert [e["new"] for e in ok(server, "GET", "/events")] == ["Creating", "InService"]
     assert ok(server, "GET", "/state?account=999999999999")["accounts"] == []
     ok(server, "POST", "/reset")
