@@ -153,3 +153,13 @@ def test_integers_written_another_way_keep_what_was_written():
 def test_a_whole_file_in_another_format_gets_one_hint_naming_the_format(tmp_path, text, looks_like):
     problem = one_problem(write(tmp_path, text))
     assert "config/dev.yaml: is not a Tailor environment config" in problem and looks_like in problem
+
+
+def test_an_unquoted_account_with_a_leading_zero_is_quoted_as_the_user_wrote_it(tmp_path):
+    # Given `account: 012345670123`, which YAML 1.1 reads as the octal number 1402433619
+    text = yaml.safe_dump(DEV).replace("environment: dev\n", "environment: dev\naccount: 012345670123\n")
+    # Then the suggestion is what the user wrote, quoted, not "001402433619"
+    assert one_problem(write(tmp_path, text)).endswith(
+        "account: is 012345670123 unquoted, which YAML reads as the number 1402433619; quote it as written: "
+        'account: "012345670123"'
+    )
