@@ -29,10 +29,13 @@ class WrittenInt(int):
 
     written: str
 
-    def __new__(cls, value: int, written: str) -> WrittenInt:
+    def __new__(cls, value: int, written: str | None = None) -> WrittenInt:
         made = super().__new__(cls, value)
-        made.written = written
+        made.written = str(value) if written is None else written
         return made
+
+    def __reduce__(self) -> tuple[type[WrittenInt], tuple[int, str]]:  # copy and pickle keep what was written
+        return (WrittenInt, (int(self), self.written))
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -122,6 +123,8 @@ def test_integers_written_another_way_keep_what_was_written():
     value = parse_yaml("a: 012345670123\nb: 17\n", name="f.yaml")
     assert value["a"] == 0o12345670123 and isinstance(value["a"], WrittenInt) and value["a"].written == "012345670123"
     assert type(value["b"]) is int
+    copied = copy.deepcopy(value)
+    assert copied["a"].written == "012345670123" and json.dumps(copied) == '{"a": 1402433619, "b": 17}'
 
 
 @pytest.mark.parametrize(
