@@ -48,6 +48,7 @@ class ServingTeardown(Construct):
             policy.dry_run,
             policy.max_throughput_hours,
             int(reconcile_every.to_minutes()),
+            policy.idle_minutes,
         )
         self.handler = TailorFunction(
             self,
@@ -120,6 +121,10 @@ class ServingTeardown(Construct):
             # Read-only, every environment's: serving of an environment whose reconciler is gone is reported.
             iam.PolicyStatement(sid="ReadHeartbeats", actions=["ssm:GetParameter"], resources=[heartbeats]),
         ]
+        if policy.idle_minutes:  # the idle guard reads Bedrock's invocation metrics (no resource-level permission)
+            statements.append(
+                iam.PolicyStatement(sid="ReadInvocations", actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
+            )
         if policy.unmanaged_throughput == "delete":
             statements.append(bedrock_policies.delete_unmanaged("DeleteUnmanagedServing", [throughputs, deployments]))
         for statement in statements:
@@ -142,8 +147,8 @@ class ServingTeardown(Construct):
             (
                 "*",
                 (
-                    "ListProvisionedModelThroughputs/ListCustomModelDeployments take no resource "
-                    "ARN; PutMetricData is limited to the Tailor namespace by condition."
+                    "ListProvisionedModelThroughputs/ListCustomModelDeployments and GetMetricStatistics take no "
+                    "resource ARN; PutMetricData is limited to the Tailor namespace by condition."
                 ),
             ),
             (

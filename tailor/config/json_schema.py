@@ -17,7 +17,7 @@ from typing import Any
 from tailor import naming
 from tailor.config import environment, job, serving, sources
 from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Hyperparameter
-from tailor.config.policy import BUDGET_SCOPES, MIN_HOURS, UNMANAGED_ACTIONS, Policy
+from tailor.config.policy import BUDGET_SCOPES, IDLE_MIN_MINUTES, MIN_HOURS, UNMANAGED_ACTIONS, Policy
 from tailor.config.schema import TAG_TEXT
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -151,6 +151,12 @@ def _policy() -> dict[str, Any]:
         "budget_scope": {
             "description": "Whose Bedrock spend the budget counts: this environment's tagged spend, or the account's.",
             "enum": list(BUDGET_SCOPES),
+        },
+        "idle_minutes": {
+            "description": "Serving nobody called for this long is torn down early (off when absent).",
+            "type": ["integer", "null"],
+            "minimum": IDLE_MIN_MINUTES,
+            "maximum": MAX_WARN_MINUTES,
         },
     }
     for name, default in defaults.items():  # a policy field added without a description here still gets its type

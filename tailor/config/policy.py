@@ -15,6 +15,7 @@ UNMANAGED_ACTIONS = ("report", "delete")
 # What the budget counts: the Bedrock spend tagged with this environment (a cost-allocation tag filter), or
 # all of the account's Bedrock spend. Only the environment's own spend may block its creates.
 BUDGET_SCOPES = ("environment", "account")
+IDLE_MIN_MINUTES = 15  # CloudWatch's Bedrock metrics arrive at one-minute resolution, a few minutes late
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class Policy:
     deny_create_over_budget: bool = False
     dry_run: bool = False
     budget_scope: str = "environment"
+    # Managed serving that nobody has called for this long is torn down early (None: off). Invocations are
+    # read from CloudWatch (AWS/Bedrock, Invocations, ModelId = the PT or deployment ARN: UNCONFIRMED naming).
+    idle_minutes: int | None = None
 
 
 def parse_policy(problems: Problems, raw: Any) -> Policy:
@@ -46,6 +50,7 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
             "deny_create_over_budget",
             "dry_run",
             "budget_scope",
+            "idle_minutes",
         ),
     )
     defaults = Policy()
@@ -97,4 +102,7 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
         deny_create_over_budget=deny,
         dry_run=schema.boolean(problems, f"{path}.dry_run", raw.get("dry_run"), False),
         budget_scope=scope or "environment",
+        idle_minutes=schema.integer(
+            problems, f"{path}.idle_minutes", raw.get("idle_minutes"), minimum=IDLE_MIN_MINUTES, maximum=24 * 60
+        ),
     )

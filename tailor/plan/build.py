@@ -69,6 +69,8 @@ def build_plan(env: Environment, stats: Mapping[tuple[str, str], DatasetStats]) 
         "worst_case_month_usd": round(sum(i["usd"] for i in ledger.items), 2),
         "worst_case_confirmed": all(i["confirmed"] for i in ledger.items),
         "budget_usd": env.policy.monthly_budget_usd,
+        "budget_scope": env.policy.budget_scope,
+        "idle_minutes": env.policy.idle_minutes,
         "unpriced": ledger.unpriced,
     }
 

@@ -85,6 +85,8 @@ PLAN_SHAPE = {
     "worst_case_month_usd": NUMBER,
     "worst_case_confirmed": bool,
     "budget_usd": _Optional(NUMBER),
+    "budget_scope": _MayBeAbsent(str),
+    "idle_minutes": _MayBeAbsent(_Optional(int)),
     "unpriced": _List(str),
 }
 _AGAIN = "run `make synth` again to rewrite it"

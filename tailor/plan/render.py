@@ -23,6 +23,13 @@ def render(plan: dict[str, Any]) -> str:
     lines += ["", _worst_case(plan)]
     if not plan["worst_case_confirmed"]:
         lines.append(UNCONFIRMED_NOTE)
+    if plan["servings"]:
+        idle = plan.get("idle_minutes")
+        lines.append(
+            f"Idle guard: serving nobody calls for {idle} minutes is deleted before its expiry (policy.idle_minutes)"
+            if idle
+            else "Idle guard: off (policy.idle_minutes); serving lives its hours whether it is called or not"
+        )
     notes = [f"  {job['key']}: {w}" for job in plan["jobs"] for w in job["warnings"]]
     notes += [f"  not counted: {u}" for u in plan["unpriced"]]
     if notes:
@@ -104,6 +111,11 @@ def _worst_case(plan: dict[str, Any]) -> str:
         text += (
             f" of the {money(budget)} budget ({worst / budget * 100:.0f} %){': OVER BUDGET' if worst > budget else ''}"
         )
+        # What AWS Budgets will watch: this environment's tagged spend, or the whole account's (policy.budget_scope)
+        scope = (
+            "the whole account's Bedrock spend" if plan.get("budget_scope") == "account" else "spend tagged environment"
+        )
+        text += f"; AWS Budgets watches {scope}"
     if plan["unpriced"]:
         text += f"; {len(plan['unpriced'])} item(s) not counted (see Warnings)"
     return text

@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
-from tailor.serving import heartbeat
+from tailor.serving import heartbeat, idle
 from tailor.serving.model import (
     COMMITMENT_TERM,
     TAG_ENVIRONMENT,
@@ -49,6 +49,7 @@ class SweepPolicy:
     dry_run: bool
     max_hours: float  # no managed life is longer, counted from creation, whatever its expires-at tag says
     every_minutes: int = 5  # this reconciler's period, published in its heartbeat
+    idle_minutes: int | None = None  # the idle guard's window (None: off)
 
     @classmethod
     def from_json(cls, text: str) -> SweepPolicy:
@@ -59,6 +60,7 @@ class SweepPolicy:
             bool(raw["dryRun"]),
             float(raw["maxHours"]),
             int(raw.get("everyMinutes", 5)),
+            raw.get("idleMinutes"),
         )
 
     def to_json(self) -> str:
@@ -69,6 +71,7 @@ class SweepPolicy:
                 "dryRun": self.dry_run,
                 "maxHours": self.max_hours,
                 "everyMinutes": self.every_minutes,
+                "idleMinutes": self.idle_minutes,
             },
             sort_keys=True,
         )
@@ -89,6 +92,7 @@ class SweepReport:
     tampered: list[str] = field(default_factory=list)
     orphaned: list[tuple[str, str]] = field(default_factory=list)  # (arn, environment) whose reconciler is gone
     listing_failures: list[str] = field(default_factory=list)
+    idle: list[str] = field(default_factory=list)  # torn down early: nobody called them for the idle window
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -182,6 +186,20 @@ def _managed(
         if outcome.action in ("would-delete", "deferred", "committed"):
             report.past_expiry.append(served.arn)
         return
+    if policy.idle_minutes and idle.is_idle(clients.cloudwatch, served, minutes=policy.idle_minutes, now=now):
+        outcome = teardown(
+            clients,
+            wiring,
+            served.arn,
+            now=now,
+            reason=f"idle: no invocations for {policy.idle_minutes} minutes (policy.idle_minutes)",
+            force=True,
+            dry_run=policy.dry_run,
+        )
+        _count(outcome, report)
+        if outcome.action in ("deleted", "would-delete"):
+            report.idle.append(served.arn)
+            return
     _warn_once(
         clients, wiring, policy, served, expires, now, report, f"it will be deleted at {format_time(expires)} (UTC)"
     )
@@ -292,6 +310,7 @@ def _publish(clients: Any, wiring: Wiring, report: SweepReport) -> None:
         "ExpiryTampered": len(report.tampered),
         "OrphanedServing": len(report.orphaned),
         "ListingFailures": len(report.listing_failures),
+        "IdleTornDown": len(report.idle),
     }
     clients.cloudwatch.put_metric_data(
         Namespace=METRIC_NAMESPACE,
