@@ -17,11 +17,11 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from tailor.cli import models, plan, schema, serving, validate
+from tailor.cli import models, plan, preview, schema, serving, status, validate
 from tailor.cli.common import CommandError
 from tailor.errors import UserError
 
-COMMANDS: tuple[ModuleType, ...] = (validate, plan, models, schema, serving)
+COMMANDS: tuple[ModuleType, ...] = (validate, plan, preview, status, serving, models, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:
