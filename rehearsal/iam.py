@@ -65,13 +65,26 @@ class Role:
         return str(evaluator.evaluate(ctx, parsed).decision)
 
 
-def roles(template_dir: Path, place: Place, *, exports: Mapping[str, str] | None = None) -> dict[str, Role]:
-    """Every AWS::IAM::Role of every template in the directory, with the policies attached to it there."""
+Deployed = Mapping[str, Mapping[str, str]]  # stack -> logical id -> physical id, as CloudFormation reports them
+
+
+def roles(
+    template_dir: Path,
+    place: Place,
+    *,
+    exports: Mapping[str, str] | None = None,
+    deployed: Deployed | None = None,
+) -> dict[str, Role]:
+    """Every AWS::IAM::Role of every template in the directory, with the policies attached to it there.
+
+    With the deployed stacks' exports and physical ids, references resolve to the real names and ARNs; without
+    them (synth only), to stand-ins that are unique per resource.
+    """
     found: dict[str, Role] = {}
     for path in sorted(template_dir.glob("*.template.json")):
         stack = path.name.removesuffix(".template.json")
         resources = json.loads(path.read_text())["Resources"]
-        resolver = _Resolver(place, stack, resources, exports or {})
+        resolver = _Resolver(place, stack, resources, exports or {}, (deployed or {}).get(stack, {}))
         for logical_id, resource in resources.items():
             if resource["Type"] == "AWS::IAM::Role":
                 role = found.setdefault(f"{stack}/{logical_id}", Role(stack, logical_id))
@@ -99,8 +112,16 @@ def role_of_function(template_dir: Path, stack: str, function_logical_id: str, p
 class _Resolver:
     """CloudFormation intrinsics as the rehearsal's account and Region would resolve them (enough for ARNs)."""
 
-    def __init__(self, place: Place, stack: str, resources: Mapping[str, Any], exports: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        place: Place,
+        stack: str,
+        resources: Mapping[str, Any],
+        exports: Mapping[str, str],
+        physical: Mapping[str, str],
+    ) -> None:
         self.place, self.stack, self.resources, self.exports = place, stack, resources, exports
+        self.physical = physical
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -137,12 +158,31 @@ class _Resolver:
         }
         if name in pseudo:
             return pseudo[name]
-        return f"{self.stack}-{name}"  # a physical name: stands in for the resource's own
+        return self.physical.get(name, f"{self.stack}-{name}")  # Ref is the physical id (a topic's is its ARN)
 
     def _attribute(self, logical_id: str, attribute: str) -> str:
         kind = self.resources.get(logical_id, {}).get("Type", "")
+        physical = self.physical.get(logical_id, f"{self.stack}-{logical_id}")
+        p, region, account = self.place.partition, self.place.region, self.place.account
+        if attribute == "Arn":
+            arns = {
+                "AWS::IAM::Role": f"arn:{p}:iam::{account}:role/{physical}",
+                "AWS::Lambda::Function": f"arn:{p}:lambda:{region}:{account}:function:{physical}",
+                "AWS::KMS::Key": f"arn:{p}:kms:{region}:{account}:key/{physical}",
+                "AWS::S3::Bucket": f"arn:{p}:s3:::{physical}",
+                "AWS::SQS::Queue": f"arn:{p}:sqs:{region}:{account}:{physical.rsplit('/', 1)[-1]}",
+                "AWS::SNS::Topic": physical,
+                "AWS::Logs::LogGroup": f"arn:{p}:logs:{region}:{account}:log-group:{physical}:*",
+                "AWS::Events::Rule": f"arn:{p}:events:{region}:{account}:rule/{physical.rsplit('/', 1)[-1]}",
+                "AWS::StepFunctions::StateMachine": physical,
+                "AWS::Scheduler::ScheduleGroup": f"arn:{p}:scheduler:{region}:{account}:schedule-group/{physical}",
+            }
+            if kind in arns:
+                return arns[kind]
+        if attribute == "QueueUrl" or (kind == "AWS::SQS::Queue" and attribute == "QueueName"):
+            return physical
         service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
-        return f"arn:{self.place.partition}:{service}:{self.place.region}:{self.place.account}:{logical_id}"
+        return f"arn:{p}:{service}:{region}:{account}:{physical}"
 
 
 def decisions(role: Role, requests: Iterable[tuple[str, str]], place: Place, **tags: Any) -> dict[str, str]:

@@ -135,4 +135,8 @@ def expire(clients: Any, wiring: Wiring, key: str, *, now: datetime) -> Result:
     clients.lambda_.invoke(
         FunctionName=wiring.teardown_function_arn, InvocationType="Event", Payload=json.dumps(payload)
     )
-    return Result(key, served.arn, "expiring", stamp, "the teardown function deletes it now (the schedule's path)")
+    if served.busy:
+        detail = f"it is {served.status}: Bedrock refuses deletes until it settles, so the reconciler deletes it then"
+    else:
+        detail = "the teardown function deletes it now (the schedule's path)"
+    return Result(key, served.arn, "expiring", stamp, detail)
