@@ -1,9 +1,11 @@
-"""The one Lambda asset: the handlers, the domain package, and the SDK they were tested with.
+"""The one Lambda asset: the handlers, the domain package, and the libraries they were tested with.
 
 The Lambda runtime's own boto3 is whatever version AWS installed that month, and Tailor calls recent Bedrock
 APIs (rftConfig, custom-model deployments): the functions ship the pinned boto3/botocore of requirements.txt
-instead, copied from this checkout's virtual environment (pure Python, so no Docker and no download), with
-botocore's service models cut to the services the handlers call. The asset directory is named by a hash of
+instead, and the pinned Powertools for AWS Lambda with the X-Ray SDK its Tracer needs, copied from this
+checkout's virtual environment (pure Python, so no Docker and no download), with botocore's service models cut
+to the services the handlers call. Compiled extensions are left out: they were built for this machine, not for
+the functions' arm64 runtime, and the one a root pulls in (wrapt's) has a pure-Python fallback. The asset directory is named by a hash of
 everything in it, so a synth reuses it until a source file or a pin changes, and the hash is handed to the
 CDK (no re-fingerprinting of thousands of files on every synth).
 """
@@ -22,20 +24,23 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = PROJECT_ROOT / ".build" / "lambda"
-FORMAT = "1"  # bump when the layout below changes
+FORMAT = "2"  # bump when the layout below changes
 SOURCES = ("functions", "tailor")
 EXCLUDED_SOURCES = ("tailor/cli",)  # the command line never runs in a function
-SDK_ROOT = "boto3"
+# What the handlers import from outside the standard library; each is shipped with everything it requires.
+# aws-xray-sdk is Powertools' [tracer] extra (extras are not followed), so it is a root of its own.
+SDK_ROOTS = ("boto3", "aws-lambda-powertools", "aws-xray-sdk")
+NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 # Every service a handler makes a client for (tailor/aws.py); a test creates each from the built asset.
-SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "sts")
+SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts")
 KEEP_BUILDS = 3  # and any build younger than an hour: a parallel synth or test may be reading it
 KEEP_SECONDS = 3600
 
 
-def sdk_distributions(root: str = SDK_ROOT) -> list[metadata.Distribution]:
-    """`root` and everything it requires (extras left out), as installed here."""
+def sdk_distributions(roots: tuple[str, ...] = SDK_ROOTS) -> list[metadata.Distribution]:
+    """`roots` and everything they require (extras left out), as installed here."""
     found: dict[str, metadata.Distribution] = {}
-    pending = [root]
+    pending = list(roots)
     while pending:
         name = _canonical(pending.pop())
         if name in found:
@@ -95,6 +100,8 @@ def _shipped(relative: str) -> bool:
 def _needed_sdk_file(relative: str) -> bool:
     """Everything but the service models of services no handler calls, and the installer's own records."""
     if relative.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")) or relative.startswith("../"):
+        return False
+    if relative.endswith(NATIVE_SUFFIXES):
         return False
     if relative.startswith("botocore/data/"):
         rest = relative[len("botocore/data/") :]

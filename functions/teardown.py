@@ -8,8 +8,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.wiring import configure_logging, from_environment, sweep_policy
+from functions import observability
+from functions.wiring import budget, configure_logging, from_environment, sweep_policy
 from tailor import aws
+from tailor import observability as metric_names
 from tailor.serving import reconciler, teardown
 from tailor.serving.schedules import TEARDOWN
 
@@ -17,8 +19,10 @@ configure_logging()
 MAX_WAIT_S = 120  # the schedule's minute of lead plus clock skew; far below the function's timeout
 
 
+@observability.entry
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     wiring, now = from_environment(), datetime.now(UTC)
+    metrics = observability.sink(wiring.environment)
     if event.get("tailor") == TEARDOWN:
         if event.get("environment") != wiring.environment:
             raise ValueError(
@@ -30,5 +34,13 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         if wait is not None and 0 < wait <= MAX_WAIT_S:  # the schedule fires a minute early on purpose
             time.sleep(wait)
             outcome = teardown.teardown(aws.Clients(), wiring, event["arn"], now=datetime.now(UTC), reason=reason)
+        if outcome.action in metric_names.TEARDOWN_OUTCOMES:
+            metrics.put(metric_names.TEARDOWN_OUTCOMES[outcome.action], 1)
+        observability.logger.info("teardown %s", outcome.action, extra={"outcome": outcome.action})
         return {**outcome.__dict__, "due": outcome.due.isoformat() if outcome.due else None}
-    return reconciler.sweep(aws.Clients(), wiring, sweep_policy(), now=now).as_dict()
+    clients = aws.Clients()
+    try:
+        return reconciler.sweep(clients, wiring, sweep_policy(), now=now, metrics=metrics).as_dict()
+    finally:
+        if (spend := budget()) is not None:  # after the sweep, which matters more, and even when it failed
+            metric_names.report_budget(clients.budgets, *spend, metrics)

@@ -6,6 +6,10 @@ import os
 from tailor.serving.reconciler import SweepPolicy
 from tailor.serving.schedules import SERVE_JOBS_VARIABLE, SWEEP_POLICY_VARIABLE, Wiring
 
+# Set by cdk_constructs/serving_teardown.py where the environment has a budget: the reconciler reports its spend.
+BUDGET_VARIABLE = "TAILOR_BUDGET_NAME"
+ACCOUNT_VARIABLE = "TAILOR_ACCOUNT"
+
 
 def from_environment() -> Wiring:
     return Wiring.from_environment(os.environ)
@@ -20,9 +24,19 @@ def sweep_policy() -> SweepPolicy:
     return SweepPolicy.from_json(os.environ[SWEEP_POLICY_VARIABLE])
 
 
+def budget() -> tuple[str, str] | None:
+    """(account, budget name) of the environment's budget, or None where it has none."""
+    name, account = os.environ.get(BUDGET_VARIABLE), os.environ.get(ACCOUNT_VARIABLE)
+    return (account, name) if name and account else None
+
+
 def configure_logging() -> None:
-    """INFO and above to the function's log. The Lambda runtime installs a root handler; a local worker (the
-    rehearsal's emulator runs functions as plain processes) has none, and would drop everything below WARNING."""
+    """Structured JSON lines for Tailor's own loggers (functions/observability.py sets them up on import), and
+    INFO and above to the function's log for everything else. The Lambda runtime installs a root handler; a local
+    worker (the rehearsal's emulator runs functions as plain processes) has none, and would drop everything below
+    WARNING."""
+    import functions.observability  # noqa: F401  (the import is the setup)
+
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(format="%(levelname)s %(name)s %(message)s")

@@ -72,6 +72,10 @@ class Clients:
     def cloudwatch(self) -> Any:
         return client("cloudwatch")
 
+    @property
+    def budgets(self) -> Any:
+        return client("budgets")
+
 
 def error_code(exc: ClientError) -> str:
     """The service's error code ("ThrottlingException", "404", ...), "Unknown" when the response has none."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tailor import aws, naming, records
+from tailor import aws, naming, observability, records
 from tailor.serving import heartbeat, idle
 from tailor.serving.model import (
     COMMITMENT_TERM,
@@ -30,12 +30,13 @@ from tailor.serving.model import (
     expiry,
     format_time,
     list_all,
+    parse_time,
 )
 from tailor.serving.schedules import Wiring
 from tailor.serving.teardown import Outcome, teardown
 
 log = logging.getLogger(__name__)
-METRIC_NAMESPACE = "Tailor"
+METRIC_NAMESPACE = observability.NAMESPACE
 
 
 class SweepError(Exception):
@@ -93,12 +94,15 @@ class SweepReport:
     orphaned: list[tuple[str, str]] = field(default_factory=list)  # (arn, environment) whose reconciler is gone
     listing_failures: list[str] = field(default_factory=list)
     idle: list[str] = field(default_factory=list)  # torn down early: nobody called them for the idle window
+    alive: list[tuple[str, str]] = field(default_factory=list)  # (arn, expires-at): managed, serving, not yet due
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -> SweepReport:
+def sweep(
+    clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime, metrics: observability.MetricSink
+) -> SweepReport:
     report = SweepReport()
     failed = []
     listing = list_all(clients.bedrock)
@@ -117,11 +121,11 @@ def sweep(clients: Any, wiring: Wiring, policy: SweepPolicy, *, now: datetime) -
         except ClientError as exc:
             # One resource Bedrock keeps refusing (a deny, a stuck delete) must not end the pass for every resource
             # listed after it, nor keep ManagedPastExpiry unpublished: carry on, then fail the invocation below.
-            log.error("sweep could not handle %s: %s", served.arn, exc)
+            log.error("sweep could not handle %s: %s", served.arn, exc, extra={"arn": served.arn})
             failed.append(f"{served.arn} ({aws.error_code(exc)})")
     heartbeat.beat(clients.ssm, wiring.environment, policy.every_minutes, now)
     _report_changes(clients, wiring, policy, report)
-    _publish(clients, wiring, report)
+    _publish(metrics, report, now)
     log.info("sweep %s", json.dumps(report.as_dict(), default=str))
     problems = [f"{len(failed)} resource(s) could not be handled: {', '.join(failed)}"] if failed else []
     problems += [f"listing failed: {failure}" for failure in listing.failures]
@@ -200,6 +204,7 @@ def _managed(
         if outcome.action in ("deleted", "would-delete"):
             report.idle.append(served.arn)
             return
+    report.alive.append((served.arn, format_time(expires)))
     _warn_once(
         clients, wiring, policy, served, expires, now, report, f"it will be deleted at {format_time(expires)} (UTC)"
     )
@@ -299,22 +304,22 @@ def _report_changes(clients: Any, wiring: Wiring, policy: SweepPolicy, report: S
     )
 
 
-def _publish(clients: Any, wiring: Wiring, report: SweepReport) -> None:
-    dimensions = [{"Name": "Environment", "Value": wiring.environment}]
+def _publish(metrics: observability.MetricSink, report: SweepReport, now: datetime) -> None:
+    """Every sweep metric on every pass, zeros included: ManagedServing's sample count is the heartbeat the
+    "reconciler silent" alarm counts, and a gauge that stops at its last non-zero value would mislead."""
     values = {
-        "ManagedPastExpiry": len(report.past_expiry),
-        "ManagedServing": report.managed,
-        "UnmanagedServing": len(report.unmanaged),
-        "ServingDeleted": len(report.deleted),
-        "TeardownDeferred": len(report.deferred),
-        "ExpiryTampered": len(report.tampered),
-        "OrphanedServing": len(report.orphaned),
-        "ListingFailures": len(report.listing_failures),
-        "IdleTornDown": len(report.idle),
+        observability.MANAGED_PAST_EXPIRY: len(report.past_expiry),
+        observability.MANAGED_SERVING: report.managed,
+        observability.UNMANAGED_SERVING: len(report.unmanaged),
+        observability.SERVING_DELETED: len(report.deleted),
+        observability.TEARDOWN_DEFERRED: len(report.deferred),
+        observability.EXPIRY_TAMPERED: len(report.tampered),
+        observability.ORPHANED_SERVING: len(report.orphaned),
+        observability.LISTING_FAILURES: len(report.listing_failures),
+        observability.IDLE_TORN_DOWN: len(report.idle),
     }
-    clients.cloudwatch.put_metric_data(
-        Namespace=METRIC_NAMESPACE,
-        MetricData=[
-            {"MetricName": k, "Dimensions": dimensions, "Value": v, "Unit": "Count"} for k, v in values.items()
-        ],
-    )
+    for name in observability.SWEEP_METRICS:
+        metrics.put(name, values[name])
+    if report.alive:
+        soonest = min(t for _, expires in report.alive if (t := parse_time(expires)) is not None)
+        metrics.put(observability.NEXT_EXPIRY_MINUTES, max(0.0, (soonest - now).total_seconds() / 60), "None")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tailor import naming, records
+from tailor.observability import RecordingSink
 from tailor.serving import reconciler
 from tailor.serving import resource as serving_resource
 from tailor.serving import teardown as serving
@@ -283,22 +284,18 @@ def test_sweep_deletes_expired_warns_once_and_reports_unmanaged_and_committed(cl
         commitmentDuration="OneMonth",
     )["provisionedModelArn"]
     bedrock_double.settle()
-    warn = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=3, minutes=31)))
-    again = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=3, minutes=36)))
+    warn = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=3, minutes=31))
+    )
+    again = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=3, minutes=36))
+    )
     assert warn.warned == [arn] and again.warned == []
     assert set(warn.unmanaged) == {other, bought} and [a for a, _ in warn.committed] == [bought]
-    gone = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=4)))
+    sink = RecordingSink()
+    gone = reconciler.sweep(clients, wiring, POLICY, metrics=sink, now=at(bedrock_double, timedelta(hours=4)))
     assert gone.deleted == [arn] and gone.past_expiry == [] and set(bedrock_double.throughputs) == {other, bought}
-    data = clients.cloudwatch.get_metric_statistics(
-        Namespace="Tailor",
-        MetricName="ServingDeleted",
-        Dimensions=[{"Name": "Environment", "Value": "dev"}],
-        StartTime=T0 - timedelta(days=1),
-        EndTime=datetime.now(UTC) + timedelta(days=1),
-        Period=3600,
-        Statistics=["Sum"],
-    )
-    assert sum(p["Sum"] for p in data["Datapoints"]) == 1
+    assert sink.values()["ServingDeleted"] == 1 and sink.values()["ManagedServing"] == 1
 
 
 def test_sweep_in_dry_run_deletes_nothing_and_counts_past_expiry(clients, wiring, bedrock_double, model):
@@ -306,7 +303,11 @@ def test_sweep_in_dry_run_deletes_nothing_and_counts_past_expiry(clients, wiring
     arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
     bedrock_double.settle()
     report = reconciler.sweep(
-        clients, wiring, replace(POLICY, dry_run=True, unmanaged="delete"), now=at(bedrock_double, timedelta(hours=5))
+        clients,
+        wiring,
+        replace(POLICY, dry_run=True, unmanaged="delete"),
+        metrics=RecordingSink(),
+        now=at(bedrock_double, timedelta(hours=5)),
     )
     assert report.would_delete == [arn] and report.past_expiry == [arn] and arn in bedrock_double.throughputs
     assert not bedrock_double.calls_to("DeleteProvisionedModelThroughput")
@@ -317,7 +318,9 @@ def test_sweep_gives_a_managed_pt_without_expiry_the_policy_maximum(clients, wir
     arn = serving_resource.on_event(cfn("Create", spec), clients, wiring, now=at(bedrock_double))["Data"]["Arn"]
     bedrock_double.settle()
     bedrock_double.client.untag_resource(resourceARN=arn, tagKeys=[TAG_EXPIRES_AT])
-    report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=1)))
+    report = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=1))
+    )
     assert report.expiry_assigned == [arn] and bedrock_double.tags[arn][TAG_EXPIRES_AT] == format_time(
         T0 + timedelta(hours=8)
     )
@@ -337,7 +340,9 @@ def test_a_start_that_fails_after_buying_expires_the_pt_at_once_for_the_next_swe
     assert bedrock_double.tags[pt.arn][TAG_EXPIRES_AT] == "2026-11-25T09:00:00Z"
     monkeypatch.undo()
     bedrock_double.settle()
-    assert reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(minutes=5))).deleted == [pt.arn]
+    assert reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(minutes=5))
+    ).deleted == [pt.arn]
 
 
 def test_adopting_after_a_failed_start_applies_the_new_hours(clients, wiring, bedrock_double, model):
@@ -429,7 +434,9 @@ def test_a_committed_pt_without_a_known_term_end_is_reported_never_deleted(clien
     )["provisionedModelArn"]
     bedrock_double.throughputs[arn].commitment_expiration_time = None  # not yet shown while Creating (UNCONFIRMED)
     bedrock_double.settle()
-    report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(days=40)))
+    report = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(days=40))
+    )
     assert (
         report.committed == [(arn, "term end not yet known")]
         and report.past_expiry == []

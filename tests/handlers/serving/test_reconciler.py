@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tailor import naming
+from tailor.observability import RecordingSink
 from tailor.serving import heartbeat, reconciler
 from tailor.serving.model import TAG_EXPIRES_AT, format_time, managed_tags
 from tests.handlers.serving.test_lifecycle import POLICY, T0, at
@@ -30,11 +31,6 @@ def buy(bedrock_double, model, *, environment="dev", key="micro-eval", expires="
     return arn
 
 
-def metrics(clients):
-    found = clients.cloudwatch.list_metrics(Namespace=reconciler.METRIC_NAMESPACE)["Metrics"]
-    return {m["MetricName"] for m in found}
-
-
 def messages(clients, wiring):
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
@@ -50,11 +46,13 @@ def test_when_deployments_cannot_be_listed_expired_throughput_is_still_deleted_a
     arn = buy(bedrock_double, model)
     bedrock_double.fail_next("ListCustomModelDeployments", "AccessDeniedException", "not in this Region", times=5)
     # When the reconciler runs after the expiry
+    sink = RecordingSink()
     with pytest.raises(reconciler.SweepError, match="ListCustomModelDeployments"):
-        reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=2, minutes=1)))
+        reconciler.sweep(clients, wiring, POLICY, metrics=sink, now=at(bedrock_double, timedelta(hours=2, minutes=1)))
     # Then the PT pass still ran, and the metrics went out (the failure raised only at the end)
     assert arn not in bedrock_double.throughputs
-    assert {"ManagedPastExpiry", "ListingFailures", "ServingDeleted"} <= metrics(clients)
+    published = sink.values()
+    assert (published["ManagedPastExpiry"], published["ListingFailures"], published["ServingDeleted"]) == (0, 1, 1)
 
 
 def test_when_throughputs_cannot_be_listed_deployments_are_still_swept(clients, wiring, bedrock_double, model):
@@ -68,7 +66,7 @@ def test_when_throughputs_cannot_be_listed_deployments_are_still_swept(clients, 
     bedrock_double.settle()
     bedrock_double.fail_next("ListProvisionedModelThroughputs", "ThrottlingException", "slow down", times=10)
     with pytest.raises(reconciler.SweepError, match="ListProvisionedModelThroughputs"):
-        reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=2)))
+        reconciler.sweep(clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=2)))
     assert arn not in bedrock_double.deployments
 
 
@@ -78,14 +76,17 @@ def test_an_expiry_pushed_past_the_policy_maximum_is_held_to_creation_plus_max_h
     # Given a managed PT whose expires-at someone moved two days out (the policy allows 8 hours)
     arn = buy(bedrock_double, model, expires=format_time(T0 + timedelta(days=2)))
     # When the reconciler runs before and after creation + 8 h
-    early = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=7)))
+    sink = RecordingSink()
+    early = reconciler.sweep(clients, wiring, POLICY, metrics=sink, now=at(bedrock_double, timedelta(hours=7)))
     # Then it is reported as soon as it is seen, and deleted once the policy's maximum is reached
     assert early.tampered == [arn] and arn in bedrock_double.throughputs
-    late = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=8, minutes=1)))
+    late = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=8, minutes=1))
+    )
     assert late.deleted == [arn] and arn not in bedrock_double.throughputs
     reports = [m for s, m in messages(clients, wiring) if s.endswith("serving report")]
     assert len(reports) == 1 and "max_throughput_hours" in reports[0] and arn in reports[0]
-    assert "ExpiryTampered" in metrics(clients)
+    assert sink.values()["ExpiryTampered"] == 1
 
 
 def test_the_schedule_path_is_held_to_the_policy_maximum_too(clients, wiring, bedrock_double, model):
@@ -106,28 +107,29 @@ def test_tailor_serving_of_an_environment_whose_reconciler_is_gone_is_reported_b
     now = at(bedrock_double, timedelta(minutes=30))
     heartbeat.beat(clients.ssm, "prod", 5, now - timedelta(minutes=4))
     # When dev's reconciler runs, twice
-    first = reconciler.sweep(clients, wiring, POLICY, now=now)
-    second = reconciler.sweep(clients, wiring, POLICY, now=now + timedelta(minutes=5))
+    sink = RecordingSink()
+    first = reconciler.sweep(clients, wiring, POLICY, metrics=sink, now=now)
+    second = reconciler.sweep(clients, wiring, POLICY, metrics=RecordingSink(), now=now + timedelta(minutes=5))
     # Then the orphan is reported (metric, one notification), the other is not, and neither is touched
     assert first.orphaned == second.orphaned == [(orphan, "staging")]
     assert orphan in bedrock_double.throughputs and alive in bedrock_double.throughputs
     reports = [m for s, m in messages(clients, wiring) if s.endswith("serving report")]
     assert len(reports) == 1 and "orphaned" in reports[0] and "staging" in reports[0]
-    assert "OrphanedServing" in metrics(clients)
+    assert sink.values()["OrphanedServing"] == 1
 
 
 def test_a_heartbeat_older_than_three_periods_counts_as_gone(clients, wiring, bedrock_double, model):
     buy(bedrock_double, model, environment="prod", key="eval")
     now = at(bedrock_double, timedelta(hours=1))
     heartbeat.beat(clients.ssm, "prod", 5, now - timedelta(minutes=16))
-    assert reconciler.sweep(clients, wiring, POLICY, now=now).orphaned != []
+    assert reconciler.sweep(clients, wiring, POLICY, metrics=RecordingSink(), now=now).orphaned != []
 
 
 def test_each_sweep_leaves_a_heartbeat_with_its_period(clients, wiring, bedrock_double):
     from tailor import records
 
     policy = reconciler.SweepPolicy(30, "report", False, 8, every_minutes=1)
-    reconciler.sweep(clients, wiring, policy, now=at(bedrock_double))
+    reconciler.sweep(clients, wiring, policy, metrics=RecordingSink(), now=at(bedrock_double))
     beat = records.get(clients.ssm, naming.heartbeat_record_name("dev"))
     assert beat == {"at": "2026-11-25T09:00:00Z", "everyMinutes": 1}
     assert heartbeat.Owners(clients.ssm, at(bedrock_double, timedelta(minutes=14))).alive("dev")
@@ -141,5 +143,7 @@ def test_an_old_sweep_policy_without_a_period_still_parses():
 
 def test_tag_expiry_within_the_maximum_is_left_alone(clients, wiring, bedrock_double, model):
     arn = buy(bedrock_double, model, expires=format_time(T0 + timedelta(hours=3)))
-    report = reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=1)))
+    report = reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=1))
+    )
     assert report.tampered == [] and bedrock_double.tags[arn][TAG_EXPIRES_AT] == format_time(T0 + timedelta(hours=3))

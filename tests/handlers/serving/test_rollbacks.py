@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tailor import records
+from tailor.observability import RecordingSink
 from tailor.serving import reconciler, teardown
 from tailor.serving import resource as serving_resource
 from tailor.serving.lifecycle import ServingError
@@ -105,7 +106,9 @@ def test_rolling_back_a_revival_restores_gone_and_deletes_what_the_revival_bough
     # while it is Creating, so it is expired for good and the next sweep after it settles deletes it
     assert bedrock_double.tags[new_arn][TAG_FAILED_START]
     bedrock_double.settle()
-    reconciler.sweep(clients, wiring, POLICY, now=at(bedrock_double, timedelta(hours=5, minutes=5)))
+    reconciler.sweep(
+        clients, wiring, POLICY, metrics=RecordingSink(), now=at(bedrock_double, timedelta(hours=5, minutes=5))
+    )
     assert new_arn not in bedrock_double.throughputs
     after = records.get(clients.ssm, spec.record_name)
     assert after["status"] == "deleted" and after["deletedAt"] == gone["deletedAt"]
