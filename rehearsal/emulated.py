@@ -25,7 +25,9 @@ SERVICES = (
 def clients(*, emulator: str, bedrock: str, account: str, region: str) -> SimpleNamespace:
     session = boto3.Session(aws_access_key_id=account, aws_secret_access_key="rehearsal", region_name=region)
     config = Config(retries={"mode": "standard", "total_max_attempts": 3}, read_timeout=120)
-    made: dict[str, Any] = {name: session.client(name, endpoint_url=emulator, config=config) for name in SERVICES}  # type: ignore[call-overload]
+    made: dict[str, Any] = {}
+    for name in SERVICES:
+        made[name] = session.client(name, endpoint_url=emulator, config=config)  # type: ignore[call-overload]
     made["bedrock"] = session.client("bedrock", endpoint_url=bedrock, config=config)
     made["lambda_"] = made.pop("lambda")
     return SimpleNamespace(**made)

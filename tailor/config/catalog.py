@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tailor.config import schema
+from tailor.config.catalog_datasets import parse_dataset
 from tailor.config.models import (
     CUSTOMIZATION_TYPES,
     Catalog,
@@ -23,7 +24,6 @@ from tailor.config.models import (
     Teacher,
 )
 from tailor.config.yamlio import load_yaml
-from tailor.datasets.rules import FORMATS, SEVERITIES, DatasetRules
 from tailor.errors import Problems, show
 
 HYPERPARAMETER_STYLES = ("string_map", "rft_typed")
@@ -33,18 +33,6 @@ INVOCATIONS = ("on_demand", "inference_profile")
 PRICE_NAMES = ("training_per_1k_tokens", "storage_per_month", "provisioned_per_mu_hour")
 REGION_PATTERN = r"[a-z]{2}(-gov)?-[a-z]+-\d"
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "catalog" / "models.yaml"
-
-# Dataset rules shared by a customization's training and validation files, and how each value is checked.
-_DATASET_COUNTS = ("max_tokens_per_record", "max_system_blocks")
-_DATASET_RATES = ("chars_per_token", "conservative_chars_per_token")
-_DATASET_FLAGS = ("single_turn_only", "mixed_media", "reasoning", "schema_version_required", "blank_lines_are_errors")
-_DATASET_WORDS = ("reserved_words", "discouraged_words")
-_DATASET_MEDIA = {"images": "image", "videos": "video"}
-_DATASET_COMMON = (
-    ("format", "tool_use") + _DATASET_COUNTS + _DATASET_RATES + _DATASET_FLAGS + _DATASET_WORDS + tuple(_DATASET_MEDIA)
-)
-_DATASET_ROLE = ("min_records", "max_records", "recommended_min_records", "max_bytes")
-_MEDIA_KEYS = ("formats", "max_per_message", "max_per_record", "tokens")
 
 
 def load_catalog(path: Path = DEFAULT_CATALOG) -> Catalog:
@@ -177,7 +165,7 @@ def _parse_customization(problems: Problems, path: str, ctype: str, entry: Any) 
         parsed = _parse_hyperparameter(problems, f"{path}.hyperparameters.{hp_name}", str(hp_name), hp)
         if parsed:
             hps[str(hp_name)] = parsed
-    training, validation = _parse_dataset(problems, f"{path}.dataset", entry.get("dataset"))
+    training, validation = parse_dataset(problems, f"{path}.dataset", entry.get("dataset"))
     if len(problems) > before or training is None or style is None:
         return None
     return Customization(ctype, regions, style, MappingProxyType(hps), training, validation)
@@ -213,71 +201,6 @@ def _parse_hyperparameter(problems: Problems, path: str, name: str, entry: Any) 
                 spec.name, spec.type, spec.minimum, spec.maximum, spec.normalise(default), spec.choices
             )
     return None if len(problems) > before else spec
-
-
-def _parse_dataset(problems: Problems, path: str, entry: Any) -> tuple[DatasetRules | None, DatasetRules | None]:
-    """Both roles' rules, or (None, None) after reporting: each mistake is one problem, with no follow-on."""
-    before = len(problems)
-    entry = schema.mapping(
-        problems, path, entry, required=("format", "training", "validation"), optional=_DATASET_COMMON[1:]
-    )
-    common: dict[str, Any] = {"format": schema.string(problems, f"{path}.format", entry.get("format"), choices=FORMATS)}
-    common["tool_use"] = schema.string(problems, f"{path}.tool_use", entry.get("tool_use"), choices=SEVERITIES)
-    for key in _DATASET_COUNTS:
-        common[key] = schema.integer(problems, f"{path}.{key}", entry.get(key), minimum=1)
-    for key in _DATASET_RATES:
-        common[key] = schema.number(problems, f"{path}.{key}", entry.get(key), minimum=0.5, maximum=100)
-    for key in _DATASET_FLAGS:
-        common[key] = schema.boolean(problems, f"{path}.{key}", entry.get(key), False)
-    for key in _DATASET_WORDS:
-        common[key] = schema.string_list(
-            problems, f"{path}.{key}", entry.get(key), pattern=r"(?s).+", allowed_text="a non-empty word"
-        )
-    for key, kind in _DATASET_MEDIA.items():
-        if entry.get(key) is not None:
-            common[key] = _parse_media(problems, f"{path}.{key}", kind, entry[key])
-    common = {key: value for key, value in common.items() if value is not None}
-    roles = {}
-    for role in ("training", "validation"):
-        if role == "training" or entry.get(role) is not None:
-            raw = schema.mapping(problems, f"{path}.{role}", entry.get(role), optional=_DATASET_ROLE)
-            roles[role] = {
-                key: value
-                for key in _DATASET_ROLE
-                if (value := schema.integer(problems, f"{path}.{role}.{key}", raw.get(key), minimum=0)) is not None
-            }
-    if len(problems) > before:
-        return None, None
-    training = _rules(problems, f"{path}.training", common, roles["training"])
-    validation = _rules(problems, f"{path}.validation", common, roles["validation"]) if "validation" in roles else None
-    return training, validation
-
-
-def _parse_media(problems: Problems, path: str, kind: str, entry: Any) -> dict[str, Any]:
-    entry = schema.mapping(problems, path, entry, required=("formats",), optional=_MEDIA_KEYS[1:])
-    formats = schema.string_list(
-        problems,
-        f"{path}.formats",
-        entry.get("formats"),
-        pattern=r"[a-z0-9]+",
-        allowed_text=f"a lower-case {kind} format such as png",
-    )
-    if entry.get("formats") == []:
-        problems.add(f"{path}.formats", f"needs at least one {kind} format")
-    media: dict[str, Any] = {"formats": formats}
-    for key in _MEDIA_KEYS[1:]:
-        value = schema.integer(problems, f"{path}.{key}", entry.get(key), minimum=0 if key == "tokens" else 1)
-        if value is not None:
-            media[key] = value
-    return media
-
-
-def _rules(problems: Problems, path: str, common: dict[str, Any], role: dict[str, Any]) -> DatasetRules | None:
-    try:
-        return DatasetRules(**common, **role)
-    except (TypeError, ValueError) as exc:
-        problems.add(path, f"invalid dataset rules: {exc}")
-        return None
 
 
 def _parse_teacher(

@@ -8,8 +8,6 @@ rules allow (user turns only) and, where allowed, reasoning content (assistant t
 
 from __future__ import annotations
 
-from typing import Any
-
 from .common import (
     ERROR,
     WARNING,
@@ -24,15 +22,21 @@ from .common import (
     show,
     text_problem,
 )
+from .converse_record import (
+    TOP_SET,
+    message_keys,
+    scan_words,
+    schema_version,
+    shape,
+    system_prompt,
+    tool_use,
+    top_keys,
+)
 from .media import Media
 from .rules import DatasetRules
 
-_TOP = ("schemaVersion", "system", "messages")
-_TOP_SET = frozenset(_TOP)
-_MESSAGE_KEYS = frozenset(("role", "content"))
 _ROLES = ("user", "assistant")
 _TOOL_KEYS = ("toolUse", "toolResult")
-SCHEMA_VERSION = "bedrock-conversation-2024"
 
 
 class _Record:
@@ -57,11 +61,11 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
 
     def check(rec: Record, out: Problems, words: Words | None, line: int) -> tuple[int, int, bool]:
         scan = None if words is None else words.scan
-        if not rec.keys() <= _TOP_SET:
-            _top_keys(rec, out, tools)
+        if not rec.keys() <= TOP_SET:
+            top_keys(rec, out, tools)
         version = rec.get("schemaVersion")
         if version is not None or version_required:
-            _schema_version(rec, version, version_required, out)
+            schema_version(rec, version, version_required, out)
         system = rec.get("system")
         chars = 0
         plain = True
@@ -72,7 +76,7 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 chars = len(text)  # hot path: the usual one system text
                 plain = text.isascii()
             else:
-                chars, plain = _system(system, out, words, max_system)
+                chars, plain = system_prompt(system, out, words, max_system)
         messages = rec.get("messages")
         if type(messages) is not list or not messages:
             out.append(
@@ -97,7 +101,7 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 misordered = role_mismatch(i, message, expected, _ROLES, out, misordered)
             content = message.get("content")
             if len(message) != 2 or role is None or content is None:
-                _message_keys(i, message, out)
+                message_keys(i, message, out)
             # hot path: a message of plain non-empty text items; anything else is re-walked by _content
             size = 0
             if type(content) is list and content:
@@ -118,7 +122,7 @@ def make(rules: DatasetRules, dataset_bucket: str | None) -> Checker:
                 acc = _Record()
             _content(i, message, line, out, words, media, allowed, tools, acc)
         if len(messages) & 1 or single:
-            _shape(messages, prompts, single, out)
+            shape(messages, prompts, single, out)
         if acc is None:
             return chars, 0, plain
         return chars + acc.chars, acc.media, plain and acc.ascii
@@ -169,7 +173,7 @@ def _content(
                 acc.ascii = acc.ascii and value.isascii()
                 substance += 1
                 texts += 1
-                _scan(f"{path}.text", value, words, out)
+                scan_words(f"{path}.text", value, words, out)
             elif type(value) is str:
                 empty.append(f"{path}.text")
             else:
@@ -183,7 +187,7 @@ def _content(
             _reasoning(path, value, role, words, out, acc)
         elif key in _TOOL_KEYS:
             substance += 1
-            _tool_use(f"{path} is a {key} item", tools, out)
+            tool_use(f"{path} is a {key} item", tools, out)
         else:
             out.append((ERROR, _refused_item(path, key, allowed)))
     if counts:
@@ -196,11 +200,6 @@ def _content(
     if substance:
         # Docs are silent on an empty text next to real content and the Nova sample validator accepts it: warn
         out.extend((WARNING, f"{path} is empty; drop the item or give it text") for path in empty)
-
-
-def _scan(path: str, text: str, words: Words | None, out: Problems) -> None:
-    if words is not None and (word := words.scan(text)):
-        out.append(words.problem(path, word, text))
 
 
 def _reasoning(path: str, value: object, role: object, words: Words | None, out: Problems, acc: _Record) -> None:
@@ -227,22 +226,9 @@ def _reasoning(path: str, value: object, role: object, words: Words | None, out:
     if type(text) is str and text:
         acc.chars += len(text)  # reasoning tokens are trained on (and billed) like the answer
         acc.ascii = acc.ascii and text.isascii()
-        _scan(f"{path}.reasoningText.text", text, words, out)
+        scan_words(f"{path}.reasoningText.text", text, words, out)
     else:
         out.append((ERROR, text_problem(f"{path}.reasoningText.text", text)))
-
-
-def _tool_use(subject: str, tools: str, out: Problems) -> None:
-    if tools == "error":
-        # Nova 2 on Bedrock: "not currently supported ... Adding tool sections might cause your job to fail"
-        out.append((ERROR, f"{subject}; tool use is not supported for this customization (it may fail the job)"))
-    else:
-        out.append(
-            (
-                WARNING,
-                f"{subject}: this customization's documentation does not describe tool use; Tailor does not check it",
-            )
-        )
 
 
 def _refused_item(path: str, key: str, allowed: tuple[str, ...]) -> str:
@@ -255,76 +241,3 @@ def _refused_item(path: str, key: str, allowed: tuple[str, ...]) -> str:
     if key == "reasoningContent":
         return f"{path} is a reasoningContent item; this model takes no reasoning content; allowed: {quoted(allowed)}"
     return f"{path} has an item of type {show(key)}; allowed: {quoted(allowed)}"
-
-
-def _schema_version(rec: Record, version: object, required: bool, out: Problems) -> None:
-    if version is None and "schemaVersion" not in rec:
-        out.append((ERROR, f'schemaVersion is missing; distillation prompts require "{SCHEMA_VERSION}"'))
-        return
-    if type(version) is not str:
-        out.append((ERROR, f'schemaVersion is {kind(version)}; expected a string like "{SCHEMA_VERSION}"'))
-    elif required and version != SCHEMA_VERSION:
-        # the distillation page's prose spells "bedrock-conversion-2024" (a typo: its examples use this value)
-        out.append((WARNING, f'schemaVersion is {show(version)}; the documented value is "{SCHEMA_VERSION}"'))
-
-
-def _shape(messages: list[Any], prompts: bool, single: bool, out: Problems) -> None:
-    last = messages[-1]
-    ends_with_user = len(messages) % 2 == 1 and type(last) is dict and last.get("role") == "user"
-    if ends_with_user and not prompts:
-        out.append(
-            (
-                ERROR,
-                f'messages[{len(messages) - 1}] is the last message and has role "user"; '
-                'a fine-tuning record must end with an "assistant" message',
-            )
-        )
-    if single and len(messages) > 2:
-        out.append(
-            (
-                ERROR,
-                f"messages has {len(messages)} messages; this student model takes single-turn prompts: "
-                'one "user" message, optionally followed by one "assistant" message',
-            )
-        )
-
-
-def _system(system: object, out: Problems, words: Words | None, max_blocks: int | None) -> tuple[int, bool]:
-    if type(system) is not list:
-        out.append((ERROR, f'system is {kind(system)}; expected an array such as [{{"text": "..."}}]'))
-        return 0, True
-    if max_blocks is not None and len(system) > max_blocks:
-        out.append((ERROR, f"system has {len(system)} entries; at most {max_blocks} allowed for this model"))
-    chars = 0
-    plain = True
-    for k, block in enumerate(system):
-        text = block.get("text") if type(block) is dict else None
-        if type(block) is not dict or type(text) is not str or len(block) != 1:
-            out.append((ERROR, f'system[{k}] is {show(block)}; expected {{"text": "..."}}'))
-        elif not text:
-            # AWS's Nova sample validator accepts an empty system text; whether Bedrock does is UNCONFIRMED
-            out.append((WARNING, f"system[{k}].text is empty; drop the entry or give it text"))
-        else:
-            chars += len(text)
-            plain = plain and text.isascii()
-            _scan(f"system[{k}].text", text, words, out)
-    return chars, plain
-
-
-def _top_keys(rec: Record, out: Problems, tools: str) -> None:
-    for key in rec:
-        if key in _TOP_SET:
-            continue
-        if key == "toolConfig":
-            _tool_use("the record has a toolConfig", tools, out)
-            continue
-        # Nova's docs and sample validator ignore extra keys; other Converse students: UNCONFIRMED, so warn
-        out.append((WARNING, f"unknown key {show(key)} in the record; Bedrock documents {quoted(_TOP)}"))
-
-
-def _message_keys(i: int, message: Record, out: Problems) -> None:
-    if message.keys() <= _MESSAGE_KEYS:
-        return
-    for key in message:
-        if key not in _MESSAGE_KEYS:
-            out.append((WARNING, f'unknown key {show(key)} in messages[{i}]; Bedrock documents "role", "content"'))
