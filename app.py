@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
+from cdk_constructs import nag
+from cdk_constructs.tailor_function import ActiveTracing
 from stacks.data_stack import DataStack
 from stacks.guard_stack import GuardStack
 from stacks.jobs_stack import JobsStack
@@ -69,7 +70,9 @@ def build_app(app: cdk.App, *, root: Path = ROOT, config_dir: Path | None = None
             for key, value in tags.items():
                 cdk.Tags.of(stack).add(key, value)
         write_plan(plan, Path(app.outdir))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Aspects.of(app).add(ActiveTracing())
+    nag.acknowledge_inherent(app)
+    cdk.Validations.of(app).add_plugins(*nag.plugins(app))  # AwsSolutions, Serverless, NIST 800-53 R5
     return app
 
 

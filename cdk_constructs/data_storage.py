@@ -43,7 +43,9 @@ class DataStorage(Construct):
             access_log_prefix="output/",
         ).bucket
         # Services that deliver into this key's encrypted topic and queues on Tailor's behalf: CloudWatch alarms
-        # and AWS Budgets publish to the topic, EventBridge rules send undeliverable events to the dead-letter queue.
+        # and AWS Budgets publish to the topic, EventBridge rules send undeliverable events to the dead-letter queue,
+        # SNS moves undeliverable notifications to the topic's own queue (SNS developer guide, dead-letter queues:
+        # an encrypted DLQ needs a customer managed key whose policy grants the SNS service principal).
         account = Stack.of(self).account
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -52,7 +54,12 @@ class DataStorage(Construct):
                 resources=["*"],
                 principals=[
                     iam.ServicePrincipal(s)
-                    for s in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com")
+                    for s in (
+                        "cloudwatch.amazonaws.com",
+                        "budgets.amazonaws.com",
+                        "events.amazonaws.com",
+                        "sns.amazonaws.com",
+                    )
                 ],
                 conditions={"StringEquals": {"aws:SourceAccount": account}},
             )

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk_constructs.nag import acknowledge
+from cdk_constructs.nag import SERVERLESS, acknowledge
 from tailor import naming
 
 
@@ -47,14 +47,12 @@ class DeadLetterQueue(Construct):
                 },
             )
         )
-        acknowledge(
-            self.queue,
-            "SQS3",
-            (
-                "This queue is the dead-letter queue of the teardown schedules, rule targets and "
-                "async invocations; a DLQ needs none."
-            ),
+        is_the_dlq = (
+            "This queue is the dead-letter queue of the teardown schedules, rule targets and "
+            "async invocations; a DLQ needs none."
         )
+        acknowledge(self.queue, "SQS3", is_the_dlq)
+        acknowledge(self.queue, "SQSRedrivePolicy", is_the_dlq, pack=SERVERLESS)
         self.alarm = cloudwatch.Alarm(
             self,
             "NotEmpty",

@@ -5,9 +5,10 @@ APIs (rftConfig, custom-model deployments): the functions ship the pinned boto3/
 instead, and the pinned Powertools for AWS Lambda with the X-Ray SDK its Tracer needs, copied from this
 checkout's virtual environment (pure Python, so no Docker and no download), with botocore's service models cut
 to the services the handlers call. Compiled extensions are left out: they were built for this machine, not for
-the functions' arm64 runtime, and the one a root pulls in (wrapt's) has a pure-Python fallback. The asset directory is named by a hash of
-everything in it, so a synth reuses it until a source file or a pin changes, and the hash is handed to the
-CDK (no re-fingerprinting of thousands of files on every synth).
+the functions' arm64 runtime, and the one a root pulls in (wrapt's) has a pure-Python fallback.
+
+The asset directory is named by a hash of everything in it, so a synth reuses it until a source file or a pin
+changes, and the hash is handed to the CDK (no re-fingerprinting of thousands of files on every synth).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ EXCLUDED_SOURCES = ("tailor/cli",)  # the command line never runs in a function
 SDK_ROOTS = ("boto3", "aws-lambda-powertools", "aws-xray-sdk")
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 # Every service a handler makes a client for (tailor/aws.py); a test creates each from the built asset.
-SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts")
+SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts", "xray")
 KEEP_BUILDS = 3  # and any build younger than an hour: a parallel synth or test may be reading it
 KEEP_SECONDS = 3600
 

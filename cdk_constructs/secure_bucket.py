@@ -7,6 +7,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cdk_constructs.nag import NIST, acknowledge
+
+NO_REPLICATION = (
+    "Cross-Region replication would put a second copy of training data, and its bill, in another Region, which a "
+    "data-residency policy may forbid; versioning guards against overwrites and deletes, and every object can be "
+    "made again: datasets from the config's sources at the next deploy, job outputs by running the job again."
+)
+SSE_S3_FOR_LOGS = (
+    "The access-log bucket: S3 server access logging cannot deliver to a bucket whose default encryption is "
+    "SSE-KMS (S3 user guide, server access logging), so it uses SSE-S3; it holds request logs, no data."
+)
+
 
 class SecureBucket(Construct):
     """Blocks public access, enforces TLS, keeps versions, encrypts with the given key (SSE-S3 without one).
@@ -41,3 +53,6 @@ class SecureBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(7))],
         )
+        acknowledge(self.bucket, "S3BucketReplicationEnabled", NO_REPLICATION, pack=NIST)
+        if key is None:
+            acknowledge(self.bucket, "S3DefaultEncryptionKMS", SSE_S3_FOR_LOGS, pack=NIST)

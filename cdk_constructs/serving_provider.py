@@ -15,7 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from cdk_constructs.nag import acknowledge, acknowledge_wildcard_resource
+from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.serving_grants import ServingGrants
 from cdk_constructs.tailor_function import TailorFunction
 from tailor.serving.schedules import Wiring
@@ -117,13 +117,5 @@ class ServingProvider(Construct):
             (
                 "CloudWatch Logs log-delivery actions for the waiter's logging take no resource "
                 "ARN (added by the Provider framework)."
-            ),
-        )
-        acknowledge(
-            waiter.node.find_child("Resource"),
-            "SF2",
-            (
-                "The Provider framework's waiter state machine exposes no tracing option; its "
-                "one task polls isComplete, which logs each call."
             ),
         )

@@ -21,9 +21,9 @@ from cdk_constructs import bedrock_policies
 from cdk_constructs.dead_letter_queue import DeadLetterQueue
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
-from tailor import naming
+from tailor import naming, observability
 from tailor.config.policy import Policy
-from tailor.serving.reconciler import METRIC_NAMESPACE, SweepPolicy
+from tailor.serving.reconciler import SweepPolicy
 from tailor.serving.schedules import SWEEP_POLICY_VARIABLE, Wiring
 
 
@@ -39,6 +39,7 @@ class ServingTeardown(Construct):
         key: kms.IKey,
         topic: sns.ITopic,
         dead_letter_queue: DeadLetterQueue,
+        budget_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -61,6 +62,12 @@ class ServingTeardown(Construct):
                 # Only what removing schedules needs: this function creates none.
                 **Wiring(environment, topic.topic_arn, naming.schedule_group(environment), "", "", "").to_environment(),
                 SWEEP_POLICY_VARIABLE: sweep.to_json(),
+                # The reconciler reports the budget's spend as metrics for the dashboard (functions/teardown.py).
+                **(
+                    {observability.BUDGET_VARIABLE: budget_name, observability.ACCOUNT_VARIABLE: stack.account}
+                    if budget_name
+                    else {}
+                ),
             },
         )
         self.function, self.role = self.handler.function, self.handler.role
@@ -112,15 +119,20 @@ class ServingTeardown(Construct):
                     )
                 ],
             ),
-            iam.PolicyStatement(
-                sid="Metrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
-            ),
             # Read-only, every environment's: serving of an environment whose reconciler is gone is reported.
             iam.PolicyStatement(sid="ReadHeartbeats", actions=["ssm:GetParameter"], resources=[heartbeats]),
         ]
+        if budget_name:
+            # Service Authorization Reference, AWS Budgets: DescribeBudget needs budgets:ViewBudget on the budget.
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ReadBudget",
+                    actions=["budgets:ViewBudget"],
+                    resources=[
+                        stack.format_arn(service="budgets", region="", resource="budget", resource_name=budget_name)
+                    ],
+                )
+            )
         if policy.idle_minutes:  # the idle guard reads Bedrock's invocation metrics (no resource-level permission)
             statements.append(
                 iam.PolicyStatement(sid="ReadInvocations", actions=["cloudwatch:GetMetricStatistics"], resources=["*"])
@@ -148,7 +160,7 @@ class ServingTeardown(Construct):
                 "*",
                 (
                     "ListProvisionedModelThroughputs/ListCustomModelDeployments and GetMetricStatistics take no "
-                    "resource ARN; PutMetricData is limited to the Tailor namespace by condition."
+                    "resource ARN (metrics go out as EMF log lines: no PutMetricData)."
                 ),
             ),
             (
@@ -203,9 +215,9 @@ class ServingTeardown(Construct):
 
         def metric(name: str, statistic: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
+                namespace=observability.NAMESPACE,
                 metric_name=name,
-                dimensions_map={"Environment": environment},
+                dimensions_map={observability.DIMENSION: environment},
                 period=reconcile_every,
                 statistic=statistic,
             )
@@ -214,7 +226,7 @@ class ServingTeardown(Construct):
             self,
             "PastExpiry",
             alarm_description=f"Tailor {environment}: managed serving is alive past its expires-at",
-            metric=metric("ManagedPastExpiry", "Maximum"),
+            metric=metric(observability.MANAGED_PAST_EXPIRY, "Maximum"),
             threshold=1,
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -227,7 +239,7 @@ class ServingTeardown(Construct):
             alarm_description=(
                 f"Tailor {environment}: the reconciler has not reported for three periods; expiry is not being enforced"
             ),
-            metric=metric("ManagedServing", "SampleCount"),
+            metric=metric(observability.MANAGED_SERVING, "SampleCount"),
             threshold=1,
             evaluation_periods=3,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -61,7 +61,8 @@ def sink(environment: str | None = None) -> EmfSink:
 
 def entry(handler: Handler[Result]) -> Handler[Result]:
     """Logger context and correlation keys, the traced handler, and the metrics flush, around one handler."""
-    traced = tracer.capture_lambda_handler(handler, capture_response=False)  # responses may hold presigned URLs
+    # The response is not recorded in the trace: a custom resource's may hold presigned URLs.
+    traced: Handler[Result] = tracer.capture_lambda_handler(handler, capture_response=False)
 
     @functools.wraps(handler)
     def wrapped(event: dict[str, Any], context: Any) -> Result:
@@ -89,7 +90,8 @@ def flush() -> None:
 def correlation_keys(event: Mapping[str, Any]) -> dict[str, str]:
     """The environment, job key, serving key and ARN an event is about, as far as it says (never raises)."""
     spec = _spec(event)
-    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    raw_detail = event.get("detail")
+    detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
     physical = event.get("PhysicalResourceId")
     keys = {
         "environment": os.environ.get(ENVIRONMENT_VARIABLE) or spec.get("environment") or event.get("environment"),

@@ -3,12 +3,9 @@
 import logging
 import os
 
+from tailor.observability import ACCOUNT_VARIABLE, BUDGET_VARIABLE
 from tailor.serving.reconciler import SweepPolicy
 from tailor.serving.schedules import SERVE_JOBS_VARIABLE, SWEEP_POLICY_VARIABLE, Wiring
-
-# Set by cdk_constructs/serving_teardown.py where the environment has a budget: the reconciler reports its spend.
-BUDGET_VARIABLE = "TAILOR_BUDGET_NAME"
-ACCOUNT_VARIABLE = "TAILOR_ACCOUNT"
 
 
 def from_environment() -> Wiring:

@@ -26,6 +26,7 @@ class SharedData:
     data_bucket_arn: str
     output_bucket_arn: str
     topic_arn: str
+    undelivered_queue_name: str  # the topic's dead-letter queue, on the Guard stack's dashboard
 
     def imported(self, scope: Construct) -> ImportedData:
         """The shared resources as constructs of `scope`'s stack (references to the exports, nothing created)."""
@@ -73,5 +74,9 @@ class DataStack(Stack):
             ),
             topic_arn=self.export_value(
                 self.notifications.topic.topic_arn, name=naming.export_name(env_config.name, "TopicArn")
+            ),
+            undelivered_queue_name=self.export_value(
+                self.notifications.undelivered.queue_name,
+                name=naming.export_name(env_config.name, "UndeliveredNotificationsQueueName"),
             ),
         )

@@ -63,6 +63,9 @@ JOBS_IN_PROGRESS = "JobsInProgress"
 # The teardown function, when the environment has a budget: AWS Budgets' own figures for this month (USD).
 BUDGET_ACTUAL = "BudgetActualSpend"
 BUDGET_FORECAST = "BudgetForecastedSpend"
+# Where CDK tells the teardown function which budget to read (cdk_constructs/serving_teardown.py).
+BUDGET_VARIABLE = "TAILOR_BUDGET_NAME"
+ACCOUNT_VARIABLE = "TAILOR_ACCOUNT"
 
 
 def emitted() -> frozenset[str]:
