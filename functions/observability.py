@@ -37,7 +37,7 @@ Result = TypeVar("Result")
 Handler = Callable[[dict[str, Any], Any], Result]
 
 logger = Logger(utc=True)  # service: POWERTOOLS_SERVICE_NAME, set per function by cdk_constructs/tailor_function.py
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))
 # service="": no `service` dimension. A metric is its whole dimension set, and the alarms and the dashboard ask
 # for {Environment} alone (Powertools adds `service` whenever a service name is configured).
 metrics = Metrics(namespace=observability.NAMESPACE, service="")
