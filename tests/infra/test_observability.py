@@ -129,10 +129,8 @@ def test_every_dashboard_widget_names_a_metric_something_emits(assembly, env):
 def test_the_dashboard_url_is_an_output_exported_by_its_fixed_name(assembly, env):
     outputs = template(assembly, naming.stack_name(env, "Guard")).to_json()["Outputs"]
     (url,) = [o for o in outputs.values() if o.get("Export", {}).get("Name") == f"Tailor-{env}-DashboardUrl"]
-    match = re.fullmatch(
-        r"https://([a-z0-9-]+)\.console\.aws\.amazon\.com/cloudwatch/home\?region=([a-z0-9-]+)#dashboards/dashboard/(.+)",
-        rendered(url["Value"]),
-    )
+    console = r"https://([a-z0-9-]+)\.console\.aws\.amazon\.com/cloudwatch/home"
+    match = re.fullmatch(console + r"\?region=([a-z0-9-]+)#dashboards/dashboard/(.+)", rendered(url["Value"]))
     assert match and match[1] == match[2] and match[3] == f"tailor-{env}"
 
 
