@@ -112,6 +112,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 import threading
 import uuid
@@ -155,7 +156,10 @@ __all__ = [
     "UnimplementedOperationError",
     "WallClock",
     "WireResponse",
+    "EvaluationJobRecord",
+    "PlannedScores",
     "fault_status",
+    "losses_from_hyperparameters",
 ]
 
 # Customizable foundation models per Region (shared/reference/bedrock.md C,
@@ -471,12 +475,65 @@ class Transition:
 
 @dataclass
 class PlannedOutcome:
-    """How the next ``times`` jobs whose name contains ``name_contains`` end when their time is up."""
+    """How the next ``times`` jobs whose name contains ``name_contains`` end when their time is up
+    (with these losses, when given, instead of the double's ``job_metrics``)."""
 
     name_contains: str
     status: str
     failure_message: str | None = None
     times: int = 1
+    training_loss: float | None = None
+    validation_loss: float | None = None
+
+
+@dataclass
+class EvaluationJobRecord:
+    """A model evaluation job (CreateEvaluationJob): automated, one model, results written at its end."""
+
+    arn: str
+    name: str
+    request: dict
+    client_request_token: str | None
+    model_identifier: str
+    creation_time: dt.datetime
+    last_modified_time: dt.datetime
+    status_changed_at: dt.datetime
+    seq: int
+    status: str = "InProgress"
+    failure_messages: list = field(default_factory=list)
+    scores: dict | None = None  # metric name (without "Builtin.") -> mean score, once Completed
+
+
+@dataclass
+class PlannedScores:
+    """The scores of the next ``times`` evaluations of a model whose identifier (a PT ARN, a foundation-model
+    id) or served custom model's name contains ``model_contains``; ``status`` Failed ends them failed."""
+
+    model_contains: str
+    scores: dict
+    status: str = "Completed"
+    times: int = 1
+
+
+def losses_from_hyperparameters(hyper_parameters: dict | None) -> tuple[float, float]:
+    """(trainingLoss, validationLoss) that vary with a job's hyperparameters, deterministically, so a sweep has a
+    winner to find: lowest near learningRate 3e-5 and 3 epochs, plus a few thousandths from a hash of the set
+    (no tie between two settings).  A stand-in, not a model of training."""
+    values = hyper_parameters or {}
+
+    def number(name: str, default: float) -> float:
+        try:
+            return float(values.get(name, default))
+        except (TypeError, ValueError):
+            return default
+
+    rate = max(number("learningRate", 1e-5), 1e-12)
+    epochs = number("epochCount", 2)
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).digest()
+    jitter = int.from_bytes(digest[:2], "big") / 65535 * 0.004
+    validation = 0.12 + 0.05 * abs(math.log10(rate) - math.log10(3e-5)) + 0.02 * abs(epochs - 3) + jitter
+    training = max(0.01, validation - 0.03)
+    return round(training, 6), round(validation, 6)
 
 
 @dataclass(frozen=True)
@@ -573,6 +630,10 @@ class BedrockDouble:
         ``job_stage_fractions``: when validation and data processing end, as
         fractions of it.  ``job_metrics``: (trainingLoss, validationLoss) of a
         job ended by time.
+    ``job_metrics="hyperparameters"``: losses from :func:`losses_from_hyperparameters`
+        (they vary per job, so a sweep has a winner).  ``evaluation_duration``: time from
+        CreateEvaluationJob to its end (default ``None``: only :meth:`finish_evaluation`);
+        ``evaluation_results(s3_uri, body)`` receives each finished job's result file.
     ``job_concurrency_quota``, ``model_unit_quota``: None = unlimited; else
         ServiceQuotaExceededException past it.
     ``no_commitment_throughput_quota`` (PTs without commitment per account and
@@ -604,7 +665,9 @@ class BedrockDouble:
         kms_aliases: dict[str, str] | None = None,
         job_duration: dt.timedelta | None = None,
         job_stage_fractions: tuple[float, float] = _DEFAULT_STAGE_FRACTIONS,
-        job_metrics: tuple[float | None, float | None] = (0.1, 0.2),
+        job_metrics: tuple[float | None, float | None] | str = (0.1, 0.2),
+        evaluation_duration: dt.timedelta | None = None,
+        evaluation_results: Callable[[str, bytes], None] | None = None,
         job_concurrency_quota: int | None = None,
         model_unit_quota: int | None = None,
         no_commitment_throughput_quota: int | None = None,
@@ -638,6 +701,10 @@ class BedrockDouble:
         self.job_duration = job_duration
         self.job_stage_fractions = (float(first), float(second))
         self.job_metrics = job_metrics
+        self.evaluation_duration = evaluation_duration
+        # Where an evaluation's result file goes (its s3:// URI and body): the double keeps no S3, so a test puts
+        # it into moto's and the HTTP server into the emulator's S3. None: results are not written.
+        self.evaluation_results = evaluation_results
         self.job_concurrency_quota = job_concurrency_quota
         self.model_unit_quota = model_unit_quota
         self.no_commitment_throughput_quota = no_commitment_throughput_quota
@@ -657,6 +724,8 @@ class BedrockDouble:
         self.custom_models: dict[str, CustomModelRecord] = {}
         self.throughputs: dict[str, ThroughputRecord] = {}
         self.deployments: dict[str, DeploymentRecord] = {}
+        self.evaluations: dict[str, EvaluationJobRecord] = {}
+        self.evaluation_scores: list[PlannedScores] = []
         self.tags: dict[str, dict[str, str]] = {}
         self.rejections: list[tuple[str, RequestViolation]] = []
         self.errors: list[BaseException] = []
@@ -1175,6 +1244,20 @@ class BedrockDouble:
             for dep in self.deployments.values():
                 if now - dep.status_changed_at >= self.deployment_ready_delay and not self._held(dep.arn, dep.name):
                     self._deployment_ready(dep, dep.status_changed_at + self.deployment_ready_delay, cause="time")
+        for ev in self.evaluations.values():
+            if (
+                ev.status == "Stopping"
+                and self.stop_delay is not None
+                and now - ev.status_changed_at >= self.stop_delay
+            ):
+                self._set_evaluation_status(ev, "Stopped", ev.status_changed_at + self.stop_delay, cause="time")
+            elif (
+                ev.status == "InProgress"
+                and self.evaluation_duration is not None
+                and now - ev.creation_time >= self.evaluation_duration
+                and not self._held(ev.arn, ev.name)
+            ):
+                self._end_evaluation(ev, ev.creation_time + self.evaluation_duration, cause="time")
 
     def _advance_job_by_time(self, job: JobRecord, now: dt.datetime) -> None:
         """Walk the stages due by ``now`` (each stamped with its due time), then end the job."""
@@ -1197,7 +1280,11 @@ class BedrockDouble:
             return
         outcome = self._take_outcome(job.name)
         status = outcome.status if outcome else "Completed"
-        training_loss, validation_loss = self.job_metrics
+        training_loss, validation_loss = self.losses_for(job)
+        if outcome is not None and outcome.training_loss is not None:
+            training_loss = outcome.training_loss
+        if outcome is not None and outcome.validation_loss is not None:
+            validation_loss = outcome.validation_loss
         self._end_job(
             job,
             status,
@@ -1207,6 +1294,16 @@ class BedrockDouble:
             failure_message=outcome.failure_message if outcome else None,
             cause="time",
         )
+
+    def losses_for(self, job: JobRecord) -> tuple[float | None, float | None]:
+        """The losses a job ends with by time: fixed, or (``job_metrics="hyperparameters"``) from its settings."""
+        if self.job_metrics == "hyperparameters":
+            return losses_from_hyperparameters(job.request.get("hyperParameters"))
+        if isinstance(self.job_metrics, str):
+            raise DoubleError(
+                f"job_metrics: is {self.job_metrics!r}; allowed: (training, validation) or 'hyperparameters'"
+            )
+        return self.job_metrics
 
     def _take_outcome(self, job_name: str) -> PlannedOutcome | None:
         for outcome in self.job_outcomes:
@@ -1614,6 +1711,13 @@ class BedrockDouble:
                     tagged(self._op_GetCustomModelDeployment({"customModelDeploymentIdentifier": arn}), arn)
                     for arn in self.deployments
                 ],
+                "evaluation_jobs": [
+                    {
+                        **tagged(self._op_GetEvaluationJob({"jobIdentifier": arn}), arn),
+                        "scores": dict(self.evaluations[arn].scores or {}),
+                    }
+                    for arn in self.evaluations
+                ],
                 "holds": sorted(self.holds),
                 "planned_outcomes": [dict(vars(o)) for o in self.job_outcomes],
                 "pending_faults": self.pending_faults(),
@@ -1635,6 +1739,8 @@ class BedrockDouble:
             "stop_seconds": seconds(self.stop_delay),
             "throughput_seconds": seconds(self.throughput_ready_delay),
             "deployment_seconds": seconds(self.deployment_ready_delay),
+            "evaluation_seconds": seconds(self.evaluation_duration),
+            "job_metrics": self.job_metrics if isinstance(self.job_metrics, str) else list(self.job_metrics),
             "job_concurrency_quota": self.job_concurrency_quota,
             "model_unit_quota": self.model_unit_quota,
             "no_commitment_throughput_quota": self.no_commitment_throughput_quota,
@@ -2253,6 +2359,242 @@ class BedrockDouble:
         return _strip_none({"modelDeploymentSummaries": summaries, "nextToken": token})
 
     # ------------------------------------------------------------------
+    # Model evaluation jobs (automated, one model: what Tailor's sweeps run)
+    # ------------------------------------------------------------------
+    def _op_CreateEvaluationJob(self, p: dict) -> dict:
+        op = "CreateEvaluationJob"
+        existing = self._idempotent(
+            op, p, lambda arn: self.evaluations[arn].request if arn in self.evaluations else None
+        )
+        if existing is not None:
+            return {"jobArn": existing}
+        name = p["jobName"]
+        if any(e.name == name for e in self.evaluations.values()):
+            # UNCONFIRMED code and wording (ConflictException is modelled for this operation).
+            raise _conflict(f"An evaluation job named {name} already exists.")
+        config = p["evaluationConfig"]
+        if "automated" not in config:
+            raise UnimplementedOperationError("BedrockDouble models automated evaluation jobs only, not human ones.")
+        inference = p["inferenceConfig"]
+        models = inference.get("models") or []
+        if "models" not in inference or len(models) != 1 or "bedrockModel" not in models[0]:
+            # API reference, EvaluationInferenceConfig: automated jobs evaluate a single model.
+            raise _validation("An automated model evaluation job evaluates exactly one Amazon Bedrock model.")
+        identifier = models[0]["bedrockModel"]["modelIdentifier"]
+        if ":provisioned-model/" in identifier:
+            pt = self._find_throughput(identifier)
+            if pt.status != "InService":
+                # UNCONFIRMED: the code and wording for a throughput that cannot serve yet.
+                raise _validation(f"Provisioned model {pt.name} is {pt.status}, not InService.")
+        now = self._now()
+        arn = self._arn(f"evaluation-job/{self._new_id('evaluation-job')}")
+        token = p.get("clientRequestToken")
+        job = EvaluationJobRecord(
+            arn=arn,
+            name=name,
+            request=copy.deepcopy(p),
+            client_request_token=token,
+            model_identifier=identifier,
+            creation_time=now,
+            last_modified_time=now,
+            status_changed_at=now,
+            seq=self._next_seq(),
+        )
+        self._creation_tags(arn, p.get("jobTags"))
+        self.evaluations[arn] = job
+        if token is not None:
+            self._tokens[(op, token)] = arn
+        self._note("evaluation-job", arn, name, None, "InProgress", now)
+        return {"jobArn": arn}
+
+    def _find_evaluation(self, identifier: str) -> EvaluationJobRecord:
+        job = self.evaluations.get(identifier)
+        if job is None:
+            raise _not_found(f"Evaluation job {identifier} not found.")
+        return job
+
+    def _op_GetEvaluationJob(self, p: dict) -> dict:
+        job = self._find_evaluation(p["jobIdentifier"])
+        req = job.request
+        return _strip_none(
+            {
+                "jobName": job.name,
+                "status": job.status,
+                "jobArn": job.arn,
+                "jobDescription": req.get("jobDescription"),
+                "roleArn": req["roleArn"],
+                "customerEncryptionKeyId": req.get("customerEncryptionKeyId"),
+                "jobType": "Automated",
+                "applicationType": req.get("applicationType", "ModelEvaluation"),
+                "evaluationConfig": copy.deepcopy(req["evaluationConfig"]),
+                "inferenceConfig": copy.deepcopy(req["inferenceConfig"]),
+                "outputDataConfig": copy.deepcopy(req["outputDataConfig"]),
+                "creationTime": job.creation_time,
+                "lastModifiedTime": job.last_modified_time,
+                "failureMessages": list(job.failure_messages) or None,
+            }
+        )
+
+    def _op_StopEvaluationJob(self, p: dict) -> dict:
+        job = self._find_evaluation(p["jobIdentifier"])
+        if job.status != "InProgress":
+            # UNCONFIRMED: the code for stopping a job that is not running.
+            raise _conflict(f"Evaluation job {job.name} is {job.status}; only InProgress jobs can be stopped.")
+        self._set_evaluation_status(job, "Stopping", self._now())
+        return {}
+
+    def _op_ListEvaluationJobs(self, p: dict) -> dict:
+        items = [
+            e
+            for e in self.evaluations.values()
+            if self._time_filter(e.creation_time, p.get("creationTimeAfter"), p.get("creationTimeBefore"))
+            and ("statusEquals" not in p or e.status == p["statusEquals"])
+            and ("nameContains" not in p or p["nameContains"] in e.name)
+        ]
+        # EvaluationSummaries holds 1-5 items in botocore's model: a page is at most 5 (UNCONFIRMED what AWS
+        # does with a larger maxResults), and an empty listing omits the member.
+        p = {**p, "maxResults": min(int(p.get("maxResults", 5)), 5)}
+        page, token = self._page("ListEvaluationJobs", p, items, lambda e: e.creation_time)
+        summaries = [
+            {
+                "jobArn": e.arn,
+                "jobName": e.name,
+                "status": e.status,
+                "creationTime": e.creation_time,
+                "jobType": "Automated",
+                "evaluationTaskTypes": [
+                    c["taskType"] for c in e.request["evaluationConfig"]["automated"]["datasetMetricConfigs"]
+                ],
+                "modelIdentifiers": [e.model_identifier],
+                "applicationType": e.request.get("applicationType", "ModelEvaluation"),
+            }
+            for e in page
+        ]
+        return _strip_none({"jobSummaries": summaries or None, "nextToken": token})
+
+    def _set_evaluation_status(
+        self, job: EvaluationJobRecord, status: str, when: dt.datetime, cause: str | None = None
+    ) -> None:
+        old = job.status
+        job.status = status
+        job.last_modified_time = when
+        job.status_changed_at = when
+        self._note("evaluation-job", job.arn, job.name, old, status, when, cause)
+
+    def _evaluated_model_name(self, identifier: str) -> str:
+        """What planned scores match besides the identifier: the served custom model's name (a trial's job name)."""
+        pt = self.throughputs.get(identifier)
+        if pt is None:
+            return ""
+        model = self.custom_models.get(pt.model_arn)
+        return model.name if model is not None else ""
+
+    def _score_for(self, job: EvaluationJobRecord) -> tuple[str, dict]:
+        name = self._evaluated_model_name(job.model_identifier)
+        for planned in self.evaluation_scores:
+            if planned.times > 0 and (planned.model_contains in job.model_identifier or planned.model_contains in name):
+                planned.times -= 1
+                if planned.times == 0:
+                    self.evaluation_scores.remove(planned)
+                return planned.status, dict(planned.scores)
+        metrics = [
+            m.removeprefix("Builtin.")
+            for c in job.request["evaluationConfig"]["automated"]["datasetMetricConfigs"]
+            for m in c["metricNames"]
+        ]
+        pt = self.throughputs.get(job.model_identifier)
+        model = self.custom_models.get(pt.model_arn) if pt is not None else None
+        if model is not None:
+            # A trial's score follows its validation loss (a lower loss scores higher), so the loss ranking and
+            # the evaluation mostly agree; the base model scores 0.5.
+            loss = (model.validation_metrics or [{}])[0].get("validationLoss") or 0.3
+            score = round(max(0.0, min(1.0, 1.0 - 2 * float(loss))), 6)
+        else:
+            score = 0.5
+        return "Completed", {m: score for m in metrics}
+
+    def _end_evaluation(
+        self,
+        job: EvaluationJobRecord,
+        when: dt.datetime,
+        *,
+        status: str | None = None,
+        scores: dict | None = None,
+        failure: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        planned_status, planned_scores = self._score_for(job) if status is None else (status, scores or {})
+        if planned_status == "Completed":
+            job.scores = {k.removeprefix("Builtin."): float(v) for k, v in planned_scores.items()}
+            self._write_results(job)
+        else:
+            job.failure_messages = [failure or "Model evaluation failed (injected by BedrockDouble)."]
+        self._set_evaluation_status(job, planned_status, when, cause)
+
+    def _write_results(self, job: EvaluationJobRecord) -> None:
+        """The result file at the documented path [docs:model-evaluation-report-s3]: two lines per dataset whose
+        scores average to the job's score (so a reader must take the mean), handed to ``evaluation_results``."""
+        if self.evaluation_results is None or not job.scores:
+            return
+        output = job.request["outputDataConfig"]["s3Uri"].rstrip("/")
+        model_id = job.model_identifier.rsplit("/", 1)[-1]
+        job_id = job.arn.rsplit("/", 1)[-1]
+        for config in job.request["evaluationConfig"]["automated"]["datasetMetricConfigs"]:
+            dataset = config["dataset"]["name"]
+            uri = (
+                f"{output}/{job.name}/{job_id}/models/{model_id}/taskTypes/{config['taskType']}/datasets/"
+                f"{dataset}/{uuid.uuid5(uuid.NAMESPACE_URL, job.arn)}_output.jsonl"
+            )
+            lines = []
+            for sign in (1, -1):
+                scores = []
+                for metric, value in job.scores.items():
+                    spread = min(0.05, value, 1 - value) if 0 <= value <= 1 else 0.0
+                    scores.append({"metricName": metric, "result": round(value + sign * spread, 6)})
+                lines.append(
+                    json.dumps(
+                        {
+                            "automatedEvaluationResult": {"scores": scores},
+                            "inputRecord": {"prompt": "(the double reads no dataset)"},
+                            "modelResponses": [{"response": "(no inference)", "modelIdentifier": job.model_identifier}],
+                        }
+                    )
+                )
+            self.evaluation_results(uri, ("\n".join(lines) + "\n").encode())
+
+    def finish_evaluation(
+        self, name_or_arn: str, status: str = "Completed", scores: dict | None = None, failure: str | None = None
+    ) -> EvaluationJobRecord:
+        """End an evaluation job now: Completed with ``scores`` (metric -> mean; default: as planned or derived
+        from the evaluated model) and its result file, or Failed/Stopped."""
+        with self._lock:
+            job = self.evaluations.get(name_or_arn) or next(
+                (e for e in self.evaluations.values() if e.name == name_or_arn), None
+            )
+            if job is None:
+                raise KeyError(f"no evaluation job {name_or_arn!r}")
+            if job.status not in ("InProgress", "Stopping"):
+                raise ValueError(f"evaluation job {job.name} is already {job.status}")
+            if status not in ("Completed", "Failed", "Stopped"):
+                raise ValueError("status must be Completed, Failed or Stopped")
+            if status == "Completed" and scores is None:
+                self._end_evaluation(job, self._now(), cause="control")
+            else:
+                self._end_evaluation(job, self._now(), status=status, scores=scores, failure=failure, cause="control")
+            return job
+
+    def plan_evaluation_scores(
+        self, model_contains: str, scores: dict, *, status: str = "Completed", times: int = 1
+    ) -> PlannedScores:
+        """How the next ``times`` evaluations of a matching model end (scores per metric, or Failed)."""
+        if status not in ("Completed", "Failed"):
+            raise ValueError("status must be Completed or Failed")
+        with self._lock:
+            planned = PlannedScores(model_contains, dict(scores), status, times)
+            self.evaluation_scores.append(planned)
+            return planned
+
+    # ------------------------------------------------------------------
     # Tagging
     # ------------------------------------------------------------------
     def _taggable(self, arn: str) -> str:
@@ -2264,6 +2606,7 @@ class BedrockDouble:
             "custom-model": self.custom_models,
             "provisioned-model": self.throughputs,
             "custom-model-deployment": self.deployments,
+            "evaluation-job": self.evaluations,
         }.get(m.group(3))
         if registry is None:
             raise UnimplementedOperationError(
@@ -2325,16 +2668,19 @@ ERROR_CODES_USED = {
         "CreateProvisionedModelThroughput: no commitment for a base model (UNCONFIRMED code; docs: 'Not available')",
         "CreateCustomModelDeployment: duplicate name; UpdateCustomModelDeployment: not Active (UNCONFIRMED)",
         "List*: invalid nextToken (UNCONFIRMED)",
+        "CreateEvaluationJob: not exactly one Bedrock model; a provisioned model not InService (UNCONFIRMED)",
         "TagResource & Create*: tag key with 'aws:' prefix (UNCONFIRMED for Bedrock)",
     ],
     "ResourceNotFoundException": ["Get/Stop/Delete/Update/Tag*: unknown name or ARN; Create*: unknown custom model"],
     "ConflictException": [
+        "CreateEvaluationJob: name in use; StopEvaluationJob: job not InProgress (both UNCONFIRMED)",
         "DeleteCustomModel: used by a PT, deployment or running job",
         "DeleteProvisionedModelThroughput: PT Creating or Updating",
         "DeleteCustomModelDeployment: deployment Creating or Updating (UNCONFIRMED rule)",
     ],
     "ServiceQuotaExceededException": [
         "CreateModelCustomizationJob past job_concurrency_quota",
+        "CreateEvaluationJob: never (no evaluation quota is modelled; AWS's is UNCONFIRMED)",
         "CreateProvisionedModelThroughput past model_unit_quota, no_commitment_throughput_quota, "
         "no_commitment_model_units_per_throughput or commitment_model_unit_quota (wording UNCONFIRMED)",
     ],

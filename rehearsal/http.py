@@ -27,7 +27,11 @@ botocore's (``Call.injected_tokens``, ``tokens_injected`` in the call log; refus
 misread; Tailor's tokens are SHA-256 hex digests, never uuid4-shaped.
 
 Harness endpoints, JSON in and out, under ``/_double/`` (see ``rehearsal/README.md``): health, state, calls,
-events, eventbridge, billed, settings, clock, jobs/finish, jobs/outcome, status, faults, holds, reset.
+events, eventbridge, billed, settings, clock, jobs/finish, jobs/outcome, evaluations/finish, evaluations/scores,
+status, faults, holds, reset.
+
+Evaluation jobs write their result file (the documented S3 layout) through ``--results-s3-endpoint``: an S3 the
+caller's handlers read (the emulator's), reached with the standard credential chain; without it no file is written.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from rehearsal.bedrock import (
     DoubleError,
     MissingClientTokenError,
     PlannedOutcome,
+    PlannedScores,
     UnimplementedOperationError,
     fault_status,
 )
@@ -72,7 +77,8 @@ _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z0-9-]{1,20}")
-_DELAYS = ("job_seconds", "stop_seconds", "throughput_seconds", "deployment_seconds")
+_DELAYS = ("job_seconds", "stop_seconds", "throughput_seconds", "deployment_seconds", "evaluation_seconds")
+JOB_METRICS = ("fixed", "hyperparameters")
 _QUOTAS = (
     "job_concurrency_quota",
     "model_unit_quota",
@@ -114,6 +120,9 @@ class Settings:
     commitment_delete_code: str = "ValidationException"
     stop_not_running_code: str = "ValidationException"
     require_client_tokens: bool = False
+    evaluation_seconds: float | None = 30.0
+    job_metrics: str = "fixed"  # fixed (0.1, 0.2) | hyperparameters (they vary per job: a sweep has a winner)
+    results_s3_endpoint: str | None = None  # where evaluation result files are written (an S3-compatible URL)
 
     def __post_init__(self) -> None:
         if not _ACCOUNT.fullmatch(self.account):
@@ -137,6 +146,10 @@ class Settings:
         for name, allowed in _CODES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: is {getattr(self, name)!r}; allowed: {', '.join(allowed)}")
+        if self.job_metrics not in JOB_METRICS:
+            raise ValueError(f"job_metrics: is {self.job_metrics!r}; allowed: {', '.join(JOB_METRICS)}")
+        if self.results_s3_endpoint is not None and not re.fullmatch(r"https?://\S+", self.results_s3_endpoint):
+            raise ValueError(f"results_s3_endpoint: is {self.results_s3_endpoint!r}; allowed: an http(s) URL, or null")
 
     @classmethod
     def without_quotas(cls, **changes: Any) -> Settings:
@@ -198,6 +211,8 @@ def _apply(double: BedrockDouble, settings: Settings) -> None:
     double.commitment_delete_code = settings.commitment_delete_code
     double.stop_not_running_code = settings.stop_not_running_code
     double.require_client_tokens = settings.require_client_tokens
+    double.evaluation_duration = _delay(settings.evaluation_seconds)
+    double.job_metrics = "hyperparameters" if settings.job_metrics == "hyperparameters" else (0.1, 0.2)
 
 
 # --------------------------------------------------------------------------
@@ -258,6 +273,8 @@ class LocalBedrock:
         self.errors: list[str] = []  # the server's own failures (a bug here, never a user's mistake)
         self.faults: list[_PendingFault] = []
         self._outcomes: list[PlannedOutcome] = []  # shared by every double
+        self._scores: list[PlannedScores] = []  # shared by every double
+        self._results: Any = None  # the S3 client evaluation results are written with, made on first use
         self._holds: set[str] = set()  # shared by every double
         self._seen: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
@@ -276,10 +293,27 @@ class LocalBedrock:
                 )
                 _apply(double, self.settings)
                 double.job_outcomes = self._outcomes
+                double.evaluation_scores = self._scores
+                double.evaluation_results = self._write_result
                 double.holds = self._holds
                 self.doubles[key] = double
                 self._seen[key] = 0
             return double
+
+    def _write_result(self, uri: str, body: bytes) -> None:
+        """An evaluation's result file, into the S3 at ``results_s3_endpoint`` (nothing without one)."""
+        endpoint = self.settings.results_s3_endpoint
+        if endpoint is None:
+            return
+        if self._results is None:
+            import boto3  # only a server that writes results needs it
+
+            self._results = boto3.client("s3", endpoint_url=endpoint, region_name=self.settings.region)
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        try:
+            self._results.put_object(Bucket=bucket, Key=key, Body=body)
+        except Exception as exc:  # the job still ends Completed: the reader then reports missing results
+            self.errors.append(f"writing evaluation results to {uri} failed: {type(exc).__name__}: {exc}")
 
     def _collect(self) -> None:
         """Append every double's new transitions to the global timeline."""
@@ -439,6 +473,8 @@ class LocalBedrock:
             ("POST", "/clock"): self._c_clock,
             ("POST", "/jobs/finish"): self._c_finish,
             ("POST", "/jobs/outcome"): self._c_outcome,
+            ("POST", "/evaluations/finish"): self._c_finish_evaluation,
+            ("POST", "/evaluations/scores"): self._c_scores,
             ("POST", "/status"): self._c_status,
             ("POST", "/faults"): self._c_fault,
             ("DELETE", "/faults"): self._c_clear_faults,
@@ -630,12 +666,13 @@ class LocalBedrock:
         status = body.get("status", "Completed")
         if status not in ("Completed", "Failed", "Stopped"):
             raise ControlError(f"jobs/finish.status: is {status!r}; allowed: Completed, Failed, Stopped")
+        training, validation = double.losses_for(double._job_named(body["job"]))
         try:
             job = double.finish_job(
                 body["job"],
                 status,
-                training_loss=body.get("training_loss", double.job_metrics[0]),
-                validation_loss=body.get("validation_loss", double.job_metrics[1]),
+                training_loss=body.get("training_loss", training),
+                validation_loss=body.get("validation_loss", validation),
                 failure_message=body.get("failure_message"),
             )
         except ValueError as exc:
@@ -643,7 +680,11 @@ class LocalBedrock:
         return double._op_GetModelCustomizationJob({"jobIdentifier": job.arn})
 
     def _c_outcome(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
-        _only(body, {"name_contains", "status", "failure_message", "times"}, "jobs/outcome")
+        _only(
+            body,
+            {"name_contains", "status", "failure_message", "times", "training_loss", "validation_loss"},
+            "jobs/outcome",
+        )
         name = body.get("name_contains")
         if not isinstance(name, str) or not name:
             raise ControlError("jobs/outcome.name_contains: required; allowed: a non-empty part of job names")
@@ -653,9 +694,43 @@ class LocalBedrock:
         status = body.get("status")
         if status not in ("Completed", "Failed", "Stopped"):
             raise ControlError(f"jobs/outcome.status: is {status!r}; allowed: Completed, Failed, Stopped")
-        outcome = PlannedOutcome(name, status, body.get("failure_message"), times)
+        losses = {k: body.get(k) for k in ("training_loss", "validation_loss")}
+        for key, value in losses.items():
+            if value is not None and not _is_number(value):
+                raise ControlError(f"jobs/outcome.{key}: is {value!r}; allowed: a number, or absent")
+        outcome = PlannedOutcome(name, status, body.get("failure_message"), times, **losses)
         self._outcomes.append(outcome)
         return {"planned": [dataclasses.asdict(o) for o in self._outcomes]}
+
+    def _c_finish_evaluation(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
+        _only(body, {"job", "status", "scores", "failure", "account", "region"}, "evaluations/finish")
+        self._tick_all()
+        double = self._find(body.get("job"), "evaluations", body)
+        status = body.get("status", "Completed")
+        if status not in ("Completed", "Failed", "Stopped"):
+            raise ControlError(f"evaluations/finish.status: is {status!r}; allowed: Completed, Failed, Stopped")
+        scores = _scores(body.get("scores"), "evaluations/finish.scores") if "scores" in body else None
+        try:
+            job = double.finish_evaluation(body["job"], status, scores=scores, failure=body.get("failure"))
+        except ValueError as exc:
+            raise ControlError(f"evaluations/finish: {exc}", status=409) from None
+        return {**double._op_GetEvaluationJob({"jobIdentifier": job.arn}), "scores": job.scores}
+
+    def _c_scores(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
+        _only(body, {"model_contains", "scores", "status", "times"}, "evaluations/scores")
+        fragment = body.get("model_contains")
+        if not isinstance(fragment, str) or not fragment:
+            raise ControlError("evaluations/scores.model_contains: required; allowed: part of a model id or name")
+        times = body.get("times", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ControlError(f"evaluations/scores.times: is {times!r}; allowed: a whole number >= 1")
+        status = body.get("status", "Completed")
+        if status not in ("Completed", "Failed"):
+            raise ControlError(f"evaluations/scores.status: is {status!r}; allowed: Completed, Failed")
+        self._scores.append(
+            PlannedScores(fragment, _scores(body.get("scores"), "evaluations/scores.scores"), status, times)
+        )
+        return {"planned": [dataclasses.asdict(s) for s in self._scores]}
 
     def _c_status(self, body: dict[str, Any], _query: dict[str, list[str]]) -> dict[str, Any]:
         _only(body, {"resource", "status", "failure_message", "account", "region"}, "status")
@@ -753,6 +828,7 @@ class LocalBedrock:
         self.errors.clear()
         self.faults.clear()
         self._outcomes.clear()
+        self._scores.clear()
         self._holds.clear()
         self.clock.reset()
         return {"status": "reset", "settings": self.settings.as_dict()}
@@ -776,7 +852,7 @@ def _target(double: BedrockDouble, params: dict[str, Any]) -> str | None:
         identifier = params.get(member)
         if not isinstance(identifier, str):
             continue
-        kinds = [registry] if registry else ["jobs", "custom_models", "throughputs", "deployments"]
+        kinds = [registry] if registry else ["jobs", "custom_models", "throughputs", "deployments", "evaluations"]
         for kind in kinds:
             records: dict[str, Any] = getattr(double, kind)
             if identifier in records:
@@ -790,6 +866,12 @@ def _target(double: BedrockDouble, params: dict[str, Any]) -> str | None:
 
 def _default_models(region: str) -> frozenset[str] | None:
     return DEFAULT_CUSTOMIZABLE_MODELS.get(region)
+
+
+def _scores(value: Any, where: str) -> dict[str, float]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and _is_number(v) for k, v in value.items()):
+        raise ControlError(f"{where}: is {value!r}; allowed: an object of metric name to number")
+    return {k: float(v) for k, v in value.items()}
 
 
 def _only(body: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -1025,6 +1107,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--stop-not-running-code", choices=_CODES["stop_not_running_code"], default=d.stop_not_running_code)
     p.add_argument("--require-client-tokens", action="store_true", help="refuse Create* with a botocore token")
+    p.add_argument(
+        "--evaluation-seconds", type=_seconds, default=d.evaluation_seconds, help="evaluation job start to end"
+    )
+    p.add_argument("--job-metrics", choices=JOB_METRICS, default=d.job_metrics, help="fixed losses or per settings")
+    p.add_argument("--results-s3-endpoint", default=None, help="S3 URL evaluation result files are written to")
     p.add_argument("--log-file", type=Path, help="append one JSON line per request")
     return p
 

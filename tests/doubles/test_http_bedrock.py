@@ -62,6 +62,26 @@ def raw(server, method: str, path: str, body: bytes = b"", headers: dict | None 
         conn.close()
 
 
+def evaluation_request(name: str, model: str) -> dict:
+    """A CreateEvaluationJob request as tailor/jobs/evaluation.py builds it."""
+    dataset = {"name": "support-bot-prompts", "datasetLocation": {"s3Uri": "s3://tailor-dev-data/datasets/e.jsonl"}}
+    return {
+        "jobName": name,
+        "roleArn": "arn:aws:iam::111122223333:role/tailor-dev-evaluation",
+        "clientRequestToken": hashlib.sha256(name.encode()).hexdigest(),
+        "applicationType": "ModelEvaluation",
+        "evaluationConfig": {
+            "automated": {
+                "datasetMetricConfigs": [
+                    {"taskType": "QuestionAndAnswer", "dataset": dataset, "metricNames": ["Builtin.Accuracy"]}
+                ]
+            }
+        },
+        "inferenceConfig": {"models": [{"bedrockModel": {"modelIdentifier": model}}]},
+        "outputDataConfig": {"s3Uri": "s3://tailor-dev-output/evaluations/dev/support-bot/"},
+    }
+
+
 def tailor_operations() -> set[str]:
     """Every Bedrock operation Tailor's code calls: `bedrock.<method>(` and `bedrock.get_paginator("<method>")`."""
     methods: set[str] = set()
@@ -104,10 +124,12 @@ def test_a_tailor_shaped_tour_gets_bedrocks_answers_for_every_operation_tailor_c
     advance(server, 31)
     model_2 = c.get_model_customization_job(jobIdentifier=second["jobName"])["outputModelArn"]
 
-    # Stop: Stopping, then Stopped after the stop delay
+    # Stop: Stopping, then Stopped after the stop delay; while Stopping it still holds a slot (the queue counts it)
     third = c.create_model_customization_job(**job_request("tailor-dev-old-11112222"))["jobArn"]
     c.stop_model_customization_job(jobIdentifier=third)
     assert c.get_model_customization_job(jobIdentifier=third)["status"] == "Stopping"
+    stopping = c.get_paginator("list_model_customization_jobs").paginate(statusEquals="Stopping")
+    assert [s["jobArn"] for page in stopping for s in page["modelCustomizationJobSummaries"]] == [third]
     advance(server, 6)
     assert c.get_model_customization_job(jobIdentifier=third)["status"] == "Stopped"
 
@@ -131,6 +153,18 @@ def test_a_tailor_shaped_tour_gets_bedrocks_answers_for_every_operation_tailor_c
         for s in page["provisionedModelSummaries"]
     ]
     assert listed == [pt]
+    # Evaluation: of the PT (a custom model is evaluated through one) and of a base model, read, listed, stopped
+    evaluation = evaluation_request("tailor-dev-support-bot-5e6f7a8b", pt)
+    evaluation_arn = c.create_evaluation_job(**evaluation)["jobArn"]
+    assert c.create_evaluation_job(**evaluation)["jobArn"] == evaluation_arn
+    assert c.get_evaluation_job(jobIdentifier=evaluation_arn)["status"] == "InProgress"
+    found = c.get_paginator("list_evaluation_jobs").paginate(nameContains="tailor-dev-support-bot-5e6f")
+    assert [s["jobArn"] for page in found for s in page["jobSummaries"]] == [evaluation_arn]
+    advance(server, 31)
+    assert c.get_evaluation_job(jobIdentifier=evaluation_arn)["status"] == "Completed"
+    base = c.create_evaluation_job(**evaluation_request("tailor-dev-support-bot-0000base", "amazon.nova-micro-v1:0"))
+    c.stop_evaluation_job(jobIdentifier=base["jobArn"])
+    assert c.get_evaluation_job(jobIdentifier=base["jobArn"])["status"] == "Stopping"
     c.update_provisioned_model_throughput(provisionedModelId=pt, desiredModelId=model_2)
     assert c.get_provisioned_model_throughput(provisionedModelId=pt)["status"] == "Updating"
     advance(server, 61)
