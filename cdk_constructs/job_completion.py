@@ -1,19 +1,32 @@
-"""Completion tracking: job state-change events plus a scheduled reconciliation, both into one handler."""
+"""Completion tracking: job state-change events plus a scheduled reconciliation, both into one handler.
+
+The same handler advances the environment's job queue (it starts queued jobs as slots free, so it may create
+jobs like the job provider), decides sweeps, deletes losing trials' models where retention says so and, for a
+sweep that evaluates its best trials, runs the evaluations: for those it gets the evaluation service role
+Bedrock assumes (built here: only this construct's handler passes it).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from collections.abc import Sequence
+
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from cdk_constructs import bedrock_policies
+from cdk_constructs.job_provider import queue_statements
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
+from tailor.config.job import Job
+from tailor.jobs import inputs
 from tailor.serving.schedules import SERVE_JOBS_VARIABLE, Wiring
 
 TERMINAL_STATUSES = ["Completed", "Failed", "Stopped"]
@@ -32,6 +45,7 @@ class JobCompletion(Construct):
         wiring: Wiring,
         serves_jobs: bool,
         dead_letter_queue: sqs.IQueue,
+        base_model_ids: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -66,6 +80,7 @@ class JobCompletion(Construct):
                 sid="WriteRecords", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[records]
             )
         )
+        self._grant_queue(stack, environment, base_model_ids)
         acknowledge_wildcard_resource(
             self.handler.role,
             jobs,
@@ -118,3 +133,169 @@ class JobCompletion(Construct):
             schedule=events.Schedule.rate(reconcile_every),
             targets=[target],
         )
+        self.evaluation_role: iam.Role | None = None
+
+    def _grant_queue(self, stack: Stack, environment: str, base_model_ids: tuple[str, ...]) -> None:
+        """Starting queued jobs (what the job provider's Create does when a slot is free), stopping a job whose
+        record vanished while it started, and deleting the models of a sweep's losing trials."""
+        role = self.handler.role
+        jobs = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+        models = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
+        foundation = [
+            stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=m)
+            for m in sorted(set(base_model_ids))
+        ]
+        for statement in (
+            iam.PolicyStatement(
+                sid="StartQueuedJobs",
+                actions=["bedrock:CreateModelCustomizationJob"],
+                resources=[jobs, models, *foundation],
+            ),
+            bedrock_policies.tag_new("TagQueuedJobsAndModels", environment, [jobs, models]),
+            bedrock_policies.act_on_own("StopOrphanedJobs", environment, ["bedrock:StopModelCustomizationJob"], [jobs]),
+            bedrock_policies.act_on_own("RemoveLosingModels", environment, ["bedrock:DeleteCustomModel"], [models]),
+            *queue_statements(stack, environment),
+        ):
+            role.add_to_policy(statement)
+        acknowledge_wildcard_resource(
+            role, models, "Custom-model ARNs end in a service-generated id; tagged at creation, deleted by tag."
+        )
+        acknowledge_wildcard_resource(
+            role,
+            "*",
+            "ListModelCustomizationJobs has no resource-level permission: the queue counts the account's running "
+            "jobs against the account-wide quota.",
+        )
+
+    def enable_evaluations(
+        self,
+        *,
+        environment: str,
+        sweeps: Sequence[Job],
+        data_bucket: s3.IBucket,
+        output_bucket: s3.IBucket,
+        key: kms.IKey,
+    ) -> iam.Role:
+        """The role Bedrock's evaluation jobs assume, and what the handler needs to run them on it.
+
+        Trust is limited to this account's evaluation jobs (aws:SourceAccount, aws:SourceArn), as for the
+        customization role [docs:model-evaluation-security-service-roles]. How an evaluation job is authorized to
+        invoke a Provisioned Throughput is UNCONFIRMED: the role holds bedrock:InvokeModel on this account's
+        provisioned models and on the base and judge models it names.
+        """
+        stack = Stack.of(self)
+        evaluations = stack.format_arn(service="bedrock", resource="evaluation-job", resource_name="*")
+        throughputs = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
+        prefix = f"evaluations/{environment}/*"
+        self.evaluation_role = iam.Role(
+            self,
+            "EvaluationRole",
+            description=f"Tailor {environment}: assumed by Amazon Bedrock model evaluation jobs",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": evaluations},
+                },
+            ),
+        )
+        models = sorted({arn for job in sweeps for arn in _evaluated_models(stack, job)})
+        datasets = sorted({_dataset_arn(data_bucket, environment, job) for job in sweeps})
+        for statement in (
+            iam.PolicyStatement(sid="ReadPrompts", actions=["s3:GetObject"], resources=datasets),
+            iam.PolicyStatement(
+                sid="WriteResults",
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[output_bucket.arn_for_objects(prefix)],
+            ),
+            iam.PolicyStatement(sid="ListResults", actions=["s3:ListBucket"], resources=[output_bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="InvokeEvaluatedModels", actions=["bedrock:InvokeModel"], resources=[throughputs, *models]
+            ),
+            iam.PolicyStatement(
+                sid="UseKeyThroughS3",
+                actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            ),
+        ):
+            self.evaluation_role.add_to_policy(statement)
+        for resource, reason in (
+            (throughputs, "The evaluation throughputs are created at run time; their ARNs end in a generated id."),
+            (output_bucket.arn_for_objects(prefix), "Evaluation results of this environment, under its own prefix."),
+            *(
+                (m, "A judge reached through a system inference profile, in any Region it routes to.")
+                for m in models
+                if "*" in m
+            ),
+        ):
+            acknowledge_wildcard_resource(self.evaluation_role, resource, reason)
+        role = self.handler.role
+        for statement in (
+            iam.PolicyStatement(
+                sid="RunEvaluations",
+                actions=["bedrock:CreateEvaluationJob"],
+                resources=[evaluations, throughputs, *models],
+            ),
+            iam.PolicyStatement(
+                sid="WatchEvaluations",
+                actions=["bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob", "bedrock:ListEvaluationJobs"],
+                resources=[evaluations],
+            ),
+            bedrock_policies.tag_new("TagNewEvaluations", environment, [evaluations]),
+            iam.PolicyStatement(
+                sid="PassEvaluationRole",
+                actions=["iam:PassRole"],
+                resources=[self.evaluation_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadScores", actions=["s3:GetObject"], resources=[output_bucket.arn_for_objects(prefix)]
+            ),
+            iam.PolicyStatement(sid="FindScores", actions=["s3:ListBucket"], resources=[output_bucket.bucket_arn]),
+            iam.PolicyStatement(sid="DecryptScores", actions=["kms:Decrypt"], resources=[key.key_arn]),
+        ):
+            role.add_to_policy(statement)
+        for resource, reason in (
+            (evaluations, "Evaluation-job ARNs end in a service-generated id; this account's and Region's only."),
+            (throughputs, "The evaluation throughputs are created at run time; their ARNs end in a generated id."),
+            (output_bucket.arn_for_objects(prefix), "Evaluation results of this environment, under its own prefix."),
+            *(
+                (m, "A judge reached through a system inference profile, in any Region it routes to.")
+                for m in models
+                if "*" in m
+            ),
+        ):
+            acknowledge_wildcard_resource(role, resource, reason)
+        return self.evaluation_role
+
+
+def _evaluated_models(stack: Stack, job: Job) -> list[str]:
+    """The base model (compared with the winner) and the judge, as the evaluation names them."""
+    assert job.sweep is not None and job.sweep.evaluation is not None
+    arns = [
+        stack.format_arn(
+            service="bedrock", account="", resource="foundation-model", resource_name=job.model.foundation_model_id
+        )
+    ]
+    judge = job.sweep.evaluation.judge_model
+    if judge:
+        head = judge.split(".", 1)[0]
+        if len(head) <= 4 and judge.count(".") >= 2:  # a system inference profile (us.amazon...): UNCONFIRMED Regions
+            arns.append(stack.format_arn(service="bedrock", resource="inference-profile", resource_name=judge))
+            model = judge.split(".", 1)[1]
+            arns.append(f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{model}")
+        else:
+            arns.append(
+                stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=judge)
+            )
+    return arns
+
+
+def _dataset_arn(data_bucket: s3.IBucket, environment: str, job: Job) -> str:
+    assert job.sweep is not None and job.sweep.evaluation is not None
+    key = inputs.evaluation_dataset_key(environment, job)
+    if key is not None:
+        return data_bucket.arn_for_objects(key)
+    bucket, object_key = naming.split_s3_uri(job.sweep.evaluation.dataset.location)
+    return f"arn:{Aws.PARTITION}:s3:::{bucket}/{object_key}"

@@ -14,6 +14,7 @@ from cdk_constructs import bedrock_policies
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
+from tailor.jobs import queue
 from tailor.jobs.spec import DatasetCheck
 
 # Below the framework function's fixed 15 minutes; room for streaming a 10 GB dataset from S3 before starting.
@@ -23,11 +24,48 @@ HANDLER_TIMEOUT = Duration.minutes(14)
 HANDLER_MEMORY_MB = 1769
 
 
+def queue_statements(stack: Stack, environment: str) -> list[iam.PolicyStatement]:
+    """What advancing the job queue takes (tailor/jobs/queue.py), for every role that does it.
+
+    ListModelCustomizationJobs supports no resource-level permission (it lists the account's jobs), hence `*`:
+    the queue counts every running job in the account and Region against the quota. The lock is one parameter.
+    """
+    records_path = naming.job_record_prefix(environment).strip("/")
+    return [
+        iam.PolicyStatement(sid="CountRunningJobs", actions=["bedrock:ListModelCustomizationJobs"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="FindQueuedJobs",
+            actions=["ssm:GetParametersByPath"],
+            resources=[stack.format_arn(service="ssm", resource="parameter", resource_name=records_path)],
+        ),
+        iam.PolicyStatement(
+            sid="QueueLock",
+            actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+            resources=[
+                stack.format_arn(
+                    service="ssm", resource="parameter", resource_name=queue.lock_name(environment).strip("/")
+                )
+            ],
+        ),
+    ]
+
+
 class JobProvider(Construct):
-    """One handler and one Provider, whatever the number of jobs (their count does not grow with jobs)."""
+    """One handler and one Provider, whatever the number of jobs (their count does not grow with jobs).
+
+    The handler also serves the sweeps' `Custom::TailorSweep` resources (the same function: no more Lambdas for
+    sweeps) and advances the environment's job queue when it queues a job.
+    """
 
     def __init__(
-        self, scope: Construct, id_: str, *, environment: str, key: kms.IKey, base_model_ids: tuple[str, ...]
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: str,
+        key: kms.IKey,
+        base_model_ids: tuple[str, ...],
+        evaluations: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -64,8 +102,11 @@ class JobProvider(Construct):
                 actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
                 resources=[records],
             ),
+            *queue_statements(stack, environment),
         ):
             self.handler.role.add_to_policy(statement)
+        if evaluations:
+            self._grant_evaluation_cleanup(stack, environment)
         for resource, reason in (
             (
                 jobs,
@@ -135,6 +176,38 @@ class JobProvider(Construct):
             iam.PolicyStatement(
                 sid="EncryptDatasets", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]
             )
+        )
+
+    def _grant_evaluation_cleanup(self, stack: Stack, environment: str) -> None:
+        """A sweep's resource, deleted, stops its evaluations and deletes the throughputs they run on."""
+        evaluations = stack.format_arn(service="bedrock", resource="evaluation-job", resource_name="*")
+        throughputs = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
+        for statement in (
+            iam.PolicyStatement(sid="StopEvaluations", actions=["bedrock:StopEvaluationJob"], resources=[evaluations]),
+            iam.PolicyStatement(
+                sid="ReadEvaluationServing", actions=["bedrock:ListTagsForResource"], resources=[throughputs]
+            ),
+            bedrock_policies.act_on_own(
+                "DeleteOwnEvaluationServing", environment, ["bedrock:DeleteProvisionedModelThroughput"], [throughputs]
+            ),
+        ):
+            self.handler.role.add_to_policy(statement)
+        acknowledge_wildcard_resource(
+            self.handler.role,
+            evaluations,
+            "Evaluation-job ARNs end in a service-generated id; only this account's and Region's are stopped.",
+        )
+        acknowledge_wildcard_resource(
+            self.handler.role,
+            throughputs,
+            "PT ARNs end in a service-generated id; deletion is conditioned on this environment's tags.",
+        )
+
+    def grant_evaluation_dataset_read(self, uri: str) -> None:
+        """An S3 prompt dataset a sweep's evaluation names: validated by the sweep resource before it is used."""
+        bucket, key = naming.split_s3_uri(uri)
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}/{key}"])
         )
 
     def grant_dataset_reads(self, checks: tuple[DatasetCheck, ...]) -> None:

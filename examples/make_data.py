@@ -73,6 +73,16 @@ def main() -> None:
         ],
     )
     write("legacy/train.jsonl", [{"prompt": q, "completion": a} for q, a in pairs])
+    # A model evaluation's custom prompt dataset (docs:model-evaluation-prompt-datasets-custom): `prompt`, and the
+    # `referenceResponse` question-and-answer accuracy compares against; the held-out pairs, as questions.
+    write(
+        "support/evaluation.jsonl",
+        [
+            {"prompt": q, "referenceResponse": a, "category": PRODUCTS[i // len(PROBLEMS)]}
+            for i, (q, a) in enumerate(pairs)
+            if i >= 24
+        ],
+    )
 
 
 if __name__ == "__main__":

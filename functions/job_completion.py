@@ -1,27 +1,53 @@
 """Lambda entry point for job completion: EventBridge job state changes and the scheduled reconciliation.
 
-Each invocation brings job records up to date, then starts the serving of jobs that have completed (where
-this environment serves jobs at all: otherwise this function has no serving rights and no serving wiring).
+Each invocation brings job records up to date, advances the environment's job queue (queued jobs start as
+slots free), brings sweeps up to date (a sweep whose trials have all ended is decided, or its best trials are
+evaluated), then starts the serving of jobs and sweeps that have completed (where this environment serves jobs
+or evaluates sweeps at all: otherwise this function has no serving rights and no serving wiring).
 """
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.wiring import configure_logging, from_environment, job_serving_wiring
 from tailor import aws
-from tailor.jobs import completion
+from tailor.jobs import completion, queue, sweep
 from tailor.serving import job_serving
 
 configure_logging()
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     basics, clients, wiring = from_environment(), aws.Clients(), job_serving_wiring()
+    environment, topic_arn = basics.environment, basics.topic_arn
     if event.get("detail-type") == "Model Customization Job State Change":
-        outcomes = [completion.handle_event(event, clients, environment=basics.environment, topic_arn=basics.topic_arn)]
+        outcomes = [completion.handle_event(event, clients, environment=environment, topic_arn=topic_arn)]
         ours = outcomes[0].job_key is not None
     else:
-        outcomes = completion.reconcile(clients, environment=basics.environment, topic_arn=basics.topic_arn)
+        outcomes = completion.reconcile(clients, environment=environment, topic_arn=topic_arn)
         ours = True
-    started = job_serving.serve_completed(clients, wiring, now=datetime.now(UTC)) if wiring is not None and ours else []
-    return {"outcomes": [o.__dict__ for o in outcomes], "servingStarted": started}
+    if not ours:
+        return {"outcomes": [o.__dict__ for o in outcomes], "started": {}, "sweeps": [], "servingStarted": []}
+    advanced = queue.advance(
+        clients,
+        environment,
+        now=_now,
+        sleep=time.sleep,
+        on_failed=completion.start_failures(clients, topic_arn),
+    )
+    sweeps = sweep.refresh(clients, environment, topic_arn=topic_arn, now=_now)
+    evaluated = job_serving.evaluate_sweeps(clients, wiring, now=_now()) if wiring is not None else []
+    started = job_serving.serve_completed(clients, wiring, now=_now()) if wiring is not None else []
+    return {
+        "outcomes": [o.__dict__ for o in outcomes],
+        "started": advanced.started,
+        "queueFailed": advanced.failed,
+        "sweeps": sweeps,
+        "evaluated": evaluated,
+        "servingStarted": started,
+    }

@@ -39,14 +39,44 @@ class JobsStack(Stack):
         env, jobs = env_config.name, list(env_config.jobs.values())
         imported = shared.imported(self)
         key, data, output, topic = imported.key, imported.data_bucket, imported.output_bucket, imported.topic
+        sweeps = inputs.evaluations(env_config)
         self.service_role = BedrockServiceRole(
             self, "BedrockServiceRole", environment=env, jobs=jobs, data_bucket=data, output_bucket=output, key=key
         )
         self.provider = JobProvider(
-            self, "JobProvider", environment=env, key=key, base_model_ids=inputs.base_models(jobs)
+            self,
+            "JobProvider",
+            environment=env,
+            key=key,
+            base_model_ids=inputs.base_models(jobs),
+            evaluations=bool(sweeps),
         )
         self.service_role.grant_pass_role(self.provider.function)
         self.provider.grant_dataset_writes(data, key, environment=env)
+        wiring = guard.wiring(env, topic.topic_arn)
+        # Job serving and sweep evaluations both start throughputs from the completion handler.
+        starts_serving = env_config.serves_jobs or bool(sweeps)
+        self.completion = JobCompletion(
+            self,
+            "Completion",
+            environment=env,
+            key=key,
+            topic_arn=topic.topic_arn,
+            wiring=wiring,
+            serves_jobs=starts_serving,
+            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
+            dead_letter_queue=sqs.Queue.from_queue_arn(self, "DeadLetters", guard.dead_letter_queue_arn),
+            base_model_ids=inputs.base_models(jobs),
+        )
+        # The completion handler starts queued jobs, so it passes the service role as the provider does.
+        self.service_role.grant_pass_role(self.completion.function)
+        evaluation_role = (
+            self.completion.enable_evaluations(
+                environment=env, sweeps=sweeps, data_bucket=data, output_bucket=output, key=key
+            )
+            if sweeps
+            else None
+        )
         self.jobs = {
             job.key: CustomizationJob(
                 self,
@@ -58,21 +88,10 @@ class JobsStack(Stack):
                 data_bucket=data,
                 output_bucket=output,
                 key=key,
+                evaluation_role_arn=evaluation_role.role_arn if evaluation_role is not None else None,
             )
             for job in jobs
         }
-        wiring = guard.wiring(env, topic.topic_arn)
-        self.completion = JobCompletion(
-            self,
-            "Completion",
-            environment=env,
-            key=key,
-            topic_arn=topic.topic_arn,
-            wiring=wiring,
-            serves_jobs=env_config.serves_jobs,
-            reconcile_every=Duration.minutes(env_config.reconcile_every_minutes),
-            dead_letter_queue=sqs.Queue.from_queue_arn(self, "DeadLetters", guard.dead_letter_queue_arn),
-        )
         NotificationTopic.grant_publish_to(topic, key, self.completion.function)
         grants = ServingGrants(
             environment=env,
@@ -82,7 +101,7 @@ class JobsStack(Stack):
             schedule_group=guard.schedule_group,
             foundation_models=env_config.bought_base_models,
         )
-        if env_config.serves_jobs:
+        if starts_serving:
             grants.grant_start(self.completion.handler.role, self, update=False)
         roles: list[iam.IRole] = [self.provider.handler.role, self.completion.handler.role]
         self.servings: dict[str, ServedModel] = {}

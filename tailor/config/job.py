@@ -23,6 +23,7 @@ from tailor.config.sources import (
     parse_validation,
     parse_vpc,
 )
+from tailor.config.sweep import Sweep, parse_sweep
 from tailor.errors import Problems, show
 
 LAMBDA_ARN = r"arn:aws(-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?"
@@ -44,7 +45,16 @@ JOB_KEYS = (
     "retain_custom_model",
     "description",
     "serve",
+    "sweep",
 )
+
+
+@dataclass(frozen=True)
+class Trial:
+    """Where a trial sits in its sweep: its 1-based position (the queue's order) and the values it tries."""
+
+    index: int
+    values: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,9 @@ class Job:
     serve: Serving | None = None
     settings_digest: str = ""
     name: str = ""
+    sweep: Sweep | None = None  # a sweep job: `trials` are its jobs, `name` names the sweep
+    trial: Trial | None = None  # one trial of a sweep (its key is the sweep's)
+    trials: tuple[Job, ...] = ()
 
     @property
     def base_model(self) -> str:
@@ -165,6 +178,22 @@ def parse_job(
         if job.get("serve") is not None
         else None
     )
+    sweep = (
+        parse_sweep(
+            problems,
+            f"{path}.sweep",
+            job["sweep"],
+            customization=customization,
+            fixed={k: v for k, v in (job.get("hyperparameters") or {}).items()}
+            if isinstance(job.get("hyperparameters"), dict)
+            else {},
+            model=model,
+            policy=policy,
+            base_dir=base_dir,
+        )
+        if job.get("sweep") is not None
+        else None
+    )
     if len(problems) > before:
         return None
     return Job(
@@ -188,19 +217,53 @@ def parse_job(
         retain,
         description,
         serve,
+        sweep=sweep,
     )
 
 
 def name_job(job: Job, environment: str, encrypt: bool) -> Job:
+    if job.sweep is not None:
+        return _name_sweep(job, job.sweep, environment, encrypt)
     digest = naming.settings_hash(effective_settings(job, environment, encrypt))
     name = naming.job_name(environment, job.key, digest)
     serve = named(job.serve, environment, name) if job.serve else None
     return replace(job, settings_digest=digest, name=name, serve=serve)
 
 
+def _name_sweep(job: Job, sweep: Sweep, environment: str, encrypt: bool) -> Job:
+    """Each trial is named from its own effective settings, so adding a value starts only the new trial and a
+    redeploy adopts the others; the sweep is named from its trials and what decides between them."""
+    trials = []
+    for index, values in enumerate(sweep.trials, start=1):
+        trial = replace(
+            job,
+            sweep=None,
+            serve=None,
+            trial=Trial(index, values),
+            hyperparameters=MappingProxyType({**job.hyperparameters, **values}),
+            user_hyperparameters=job.user_hyperparameters | set(values),
+        )
+        digest = naming.settings_hash(effective_settings(trial, environment, encrypt))
+        trials.append(replace(trial, settings_digest=digest, name=naming.job_name(environment, job.key, digest)))
+    identity = {
+        "environment": environment,
+        "key": job.key,
+        "trials": [t.name for t in trials],
+        "evaluation": sweep.evaluation.identity if sweep.evaluation else None,
+    }
+    digest = naming.settings_hash(identity)
+    name = naming.job_name(environment, job.key, digest)
+    serve = named(job.serve, environment, name) if job.serve else None
+    return replace(job, settings_digest=digest, name=name, serve=serve, trials=tuple(trials))
+
+
 def effective_settings(job: Job, environment: str, encrypt: bool) -> dict[str, Any]:
-    """Everything that changes what a job trains; a change here is a new job (tags and description are not)."""
-    return {
+    """Everything that changes what a job trains; a change here is a new job (tags and description are not).
+
+    A trial says so: converting a job into a sweep that repeats its settings starts a new job for the trial,
+    instead of the trial adopting the job the old resource stops when CloudFormation removes it.
+    """
+    settings = {
         "environment": environment,
         "key": job.key,
         "type": job.type,
@@ -221,6 +284,9 @@ def effective_settings(job: Job, environment: str, encrypt: bool) -> dict[str, A
         "encrypted": encrypt,
         "revision": job.revision,
     }
+    if job.trial is not None:
+        settings["trial"] = True
+    return settings
 
 
 def _hyperparameters(

@@ -15,9 +15,16 @@ from dataclasses import fields
 from typing import Any
 
 from tailor import naming
-from tailor.config import environment, job, serving, sources
+from tailor.config import environment, job, serving, sources, sweep
 from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Hyperparameter
-from tailor.config.policy import BUDGET_SCOPES, IDLE_MIN_MINUTES, MIN_HOURS, UNMANAGED_ACTIONS, Policy
+from tailor.config.policy import (
+    BUDGET_SCOPES,
+    IDLE_MIN_MINUTES,
+    MAX_CONCURRENT_JOBS,
+    MIN_HOURS,
+    UNMANAGED_ACTIONS,
+    Policy,
+)
 from tailor.config.schema import TAG_TEXT
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -158,6 +165,12 @@ def _policy() -> dict[str, Any]:
             "minimum": IDLE_MIN_MINUTES,
             "maximum": MAX_WARN_MINUTES,
         },
+        "max_concurrent_jobs": {
+            "description": "Jobs running at once in the account and Region (its quota); more wait in the queue.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_CONCURRENT_JOBS,
+        },
     }
     for name, default in defaults.items():  # a policy field added without a description here still gets its type
         if name not in properties:
@@ -281,6 +294,7 @@ def _job(catalog: Catalog, models: list[str]) -> dict[str, Any]:
         "retain_custom_model": {"type": "boolean"},
         "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
         "serve": {"$ref": "#/definitions/serve"},
+        "sweep": _sweep(data),
     }
     assert set(properties) == set(job.JOB_KEYS)
     rules: list[dict[str, Any]] = [
@@ -313,6 +327,72 @@ def _job(catalog: Catalog, models: list[str]) -> dict[str, Any]:
         "required": ["type", "base_model"],
         "properties": properties,
         "allOf": rules,
+    }
+
+
+def _sweep(data: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameter names with lists (a grid), or `random`; the names and values are checked per model."""
+    axis = {
+        "anyOf": [
+            {"type": "array", "minItems": 1},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"min": {"type": "number"}, "max": {"type": "number"}, "log": {"type": "boolean"}},
+            },
+        ]
+    }
+    metrics = sorted(sweep.METRICS)
+    evaluate = {
+        "description": "Evaluate the best trials by loss with a Bedrock model evaluation job; serve only what passes.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["dataset", "task_type", "metrics"],
+        "properties": {
+            "dataset": {**data, "description": "A prompt dataset (prompt, referenceResponse, category per line)."},
+            "task_type": {"enum": list(sweep.TASK_TYPES)},
+            "metrics": {"type": "array", "minItems": 1, "maxItems": sweep.MAX_METRICS, "items": {"enum": metrics}},
+            "metric": {"description": "The metric the winner is chosen by (default: the first).", "enum": metrics},
+            "judge_model": {"description": "The judge for judge metrics.", "type": "string"},
+            "top": {
+                "description": "How many of the best trials by loss are evaluated.",
+                "type": "integer",
+                "minimum": 1,
+            },
+            "gate": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    "min_score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "better_than_base": {"const": True},
+                },
+            },
+            "hours": _number("The longest each evaluation's Provisioned Throughput lives.", MIN_HOURS),
+            "model_units": {"type": "integer", "minimum": 1},
+        },
+    }
+    return {
+        "description": (
+            "A hyperparameter sweep: hyperparameter names with lists of values (every combination is a trial) or "
+            f"random: {{count, seed, <name>: {{min, max, log}} | [values]}}; at most {sweep.MAX_TRIALS} trials."
+        ),
+        "type": "object",
+        "properties": {
+            "random": {
+                "type": "object",
+                "required": ["count"],
+                "properties": {
+                    "count": {"type": "integer", "minimum": sweep.MIN_TRIALS, "maximum": sweep.MAX_TRIALS},
+                    "seed": {"type": "integer", "minimum": 0},
+                },
+                "additionalProperties": axis,
+            },
+            "evaluate": evaluate,
+        },
+        "additionalProperties": {"type": "array", "minItems": 1},
     }
 
 

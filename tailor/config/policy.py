@@ -16,6 +16,11 @@ UNMANAGED_ACTIONS = ("report", "delete")
 # all of the account's Bedrock spend. Only the environment's own spend may block its creates.
 BUDGET_SCOPES = ("environment", "account")
 IDLE_MIN_MINUTES = 15  # CloudWatch's Bedrock metrics arrive at one-minute resolution, a few minutes late
+# Concurrent model-customization jobs per account and Region: 2, UNCONFIRMED in AWS documentation (no Service
+# Quotas code for it is documented, so Tailor cannot read it; terraform-provider-aws PR #37990 says 2, not
+# adjustable). Every job InProgress or Stopping in the account and Region counts, not only this environment's.
+DEFAULT_MAX_CONCURRENT_JOBS = 2
+MAX_CONCURRENT_JOBS = 100
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class Policy:
     # Managed serving that nobody has called for this long is torn down early (None: off). Invocations are
     # read from CloudWatch (AWS/Bedrock, Invocations, ModelId = the PT or deployment ARN: UNCONFIRMED naming).
     idle_minutes: int | None = None
+    # Jobs beyond this wait in the queue (recorded `queued`) and start as running ones finish.
+    max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT_JOBS
 
 
 def parse_policy(problems: Problems, raw: Any) -> Policy:
@@ -51,6 +58,7 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
             "dry_run",
             "budget_scope",
             "idle_minutes",
+            "max_concurrent_jobs",
         ),
     )
     defaults = Policy()
@@ -105,4 +113,12 @@ def parse_policy(problems: Problems, raw: Any) -> Policy:
         idle_minutes=schema.integer(
             problems, f"{path}.idle_minutes", raw.get("idle_minutes"), minimum=IDLE_MIN_MINUTES, maximum=24 * 60
         ),
+        max_concurrent_jobs=schema.integer(
+            problems,
+            f"{path}.max_concurrent_jobs",
+            raw.get("max_concurrent_jobs", DEFAULT_MAX_CONCURRENT_JOBS),
+            minimum=1,
+            maximum=MAX_CONCURRENT_JOBS,
+        )
+        or DEFAULT_MAX_CONCURRENT_JOBS,
     )

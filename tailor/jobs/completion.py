@@ -3,6 +3,11 @@
 Events are best effort and at least once: the record is only ever moved forward from what
 GetModelCustomizationJob says now (never from the event's own payload), and a record already at that
 status is left alone, so duplicates, late replays and events for replaced jobs change nothing.
+
+Records of every kind live under /<project>/<env>/jobs/: jobs (sweep trials one level down), queued jobs (no
+job yet: the queue starts them), sweeps and the throughputs their evaluations run on. Only records that
+describe a started job are refreshed here; a sweep trial is not announced on its own (its sweep sends one
+message for all of its trials, tailor/jobs/sweep.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
+from tailor.jobs import queue
 from tailor.jobs import record as job_record
 
 log = logging.getLogger(__name__)
@@ -42,8 +48,8 @@ def handle_event(
     if not job_arn:
         log.warning("event without a job ARN ignored: %s", event.get("id"))
         return Outcome(None, "not-managed")
-    for name, record in records.all_records(clients.ssm, naming.job_record_prefix(environment)):
-        if record.get("jobArn") == job_arn:
+    for name, record in queue.job_records(clients.ssm, environment):
+        if _tracks_a_job(record) and record.get("jobArn") == job_arn:
             return _refresh(name, record, clients, topic_arn, now)
     log.info("job %s is not recorded in %s (not ours, or replaced); ignored", job_arn, environment)
     return Outcome(None, "not-managed")
@@ -54,10 +60,26 @@ def reconcile(
 ) -> list[Outcome]:
     """Re-checks every job still recorded as unfinished: a lost event never loses a completion."""
     outcomes = []
-    for name, record in list(records.all_records(clients.ssm, naming.job_record_prefix(environment))):
-        if record.get("status") not in job_record.TERMINAL:
+    for name, record in list(queue.job_records(clients.ssm, environment)):
+        if _tracks_a_job(record) and record.get("status") not in job_record.TERMINAL:
             outcomes.append(_refresh(name, record, clients, topic_arn, now))
     return outcomes
+
+
+def _tracks_a_job(record: dict[str, Any]) -> bool:
+    """A record of a started job (not a sweep, an evaluation's throughput, or a job still queued)."""
+    return record.get("kind") is None and bool(record.get("jobArn")) and bool(record.get("jobName"))
+
+
+def start_failures(clients: Any, topic_arn: str) -> queue.Notify:
+    """What the queue calls when Bedrock refuses a queued job's start for good: one message, as for a failure."""
+
+    def announce(name: str, record: dict[str, Any]) -> None:
+        if record.get("trialOf"):
+            return  # its sweep reports it with the others
+        clients.sns.publish(TopicArn=topic_arn, Subject=subject(record), Message=message(record))
+
+    return announce
 
 
 def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, now: Callable[[], datetime]) -> Outcome:
@@ -86,7 +108,7 @@ def _refresh(name: str, record: dict[str, Any], clients: Any, topic_arn: str, no
     updated = records.update(clients.ssm, name, moved_forward)
     if updated is None:
         return Outcome(key, "stale", record.get("status"))
-    if status in job_record.TERMINAL:
+    if status in job_record.TERMINAL and not updated.get("trialOf"):
         clients.sns.publish(TopicArn=topic_arn, Subject=subject(updated), Message=message(updated))
     return Outcome(key, "recorded", status)
 

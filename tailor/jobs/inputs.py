@@ -13,6 +13,7 @@ from tailor.config.environment import Environment
 from tailor.config.job import Job
 from tailor.config.sources import DataSource
 from tailor.datasets import DatasetRules
+from tailor.jobs import evaluation, queue, sweep
 from tailor.jobs.request import Deployment, build_request
 from tailor.jobs.spec import DatasetCheck, DatasetCopy, Spec
 
@@ -111,14 +112,92 @@ def base_models(jobs: Iterable[Job]) -> tuple[str, ...]:
 def resource_spec(
     env: Environment, job: Job, deployment: Deployment, copies: tuple[DatasetCopy, ...], *, data_key_arn: str
 ) -> Spec:
-    """The properties of a job's custom resource (synth time; the deployment's values are CDK tokens)."""
+    """The properties of a job's custom resource (synth time; the deployment's values are CDK tokens).
+
+    A sweep's trial is such a job too: its record sits below its sweep's, and its queue position follows its
+    sweep's place in the config and its own in the sweep.
+    """
+    order = list(env.jobs).index(job.key) + 1 if job.key in env.jobs else 0
+    trial = job.trial.index if job.trial is not None else 0
     return Spec(
         environment=env.name,
         job_key=job.key,
-        record_name=naming.job_record_name(env.name, job.key),
+        record_name=record_name(env.name, job),
         retain_custom_model=job.retain_custom_model,
         request=build_request(env, job, deployment),
         dataset_checks=s3_checks(job),
         dataset_copies=copies,
         data_key_arn=data_key_arn,
+        max_concurrent_jobs=env.policy.max_concurrent_jobs,
+        queue_position=queue.position(order, trial),
+        trial_of=job.key if job.trial is not None else None,
+    )
+
+
+def record_name(environment: str, job: Job) -> str:
+    if job.trial is not None:
+        return sweep.trial_record_name(environment, job.key, job.name)
+    return naming.job_record_name(environment, job.key)
+
+
+def jobs_started(env: Environment) -> tuple[Job, ...]:
+    """Every job the environment starts: plain jobs, and each sweep's trials in their place."""
+    return tuple(t for job in env.jobs.values() for t in (job.trials if job.sweep is not None else (job,)))
+
+
+def evaluations(env: Environment) -> tuple[Job, ...]:
+    """The sweeps that evaluate their best trials (their completion needs evaluation and serving rights)."""
+    return tuple(j for j in env.jobs.values() if j.sweep is not None and j.sweep.evaluation is not None)
+
+
+def evaluation_output_prefix(environment: str, job_key: str) -> str:
+    return f"evaluations/{environment}/{job_key}/"
+
+
+def evaluation_dataset_key(environment: str, job: Job) -> str | None:
+    """The content-addressed key a local evaluation dataset is copied to (None for S3 data)."""
+    assert job.sweep is not None and job.sweep.evaluation is not None
+    dataset = job.sweep.evaluation.dataset
+    if dataset.path is None or dataset.sha256 is None:
+        return None
+    return naming.dataset_key(environment, job.key, "evaluation", dataset.sha256, dataset.path.name)
+
+
+def sweep_spec(
+    env: Environment,
+    job: Job,
+    *,
+    evaluation_settings: dict[str, object] | None,
+    copies: tuple[DatasetCopy, ...],
+    data_key_arn: str,
+) -> sweep.SweepSpec:
+    """The properties of a sweep's `Custom::TailorSweep` resource."""
+    assert job.sweep is not None
+    return sweep.SweepSpec(
+        environment=env.name,
+        job_key=job.key,
+        sweep_name=job.name,
+        trials=tuple(
+            sweep.TrialRef(t.trial.index, t.name, dict(t.trial.values)) for t in job.trials if t.trial is not None
+        ),
+        retain_custom_models=job.retain_custom_model,
+        evaluation=dict(evaluation_settings) if evaluation_settings is not None else None,
+        dataset_copies=copies,
+        data_key_arn=data_key_arn,
+    )
+
+
+def evaluation_settings(
+    env: Environment, job: Job, *, dataset_uri: str, role_arn: str, output_bucket: str
+) -> dict[str, object] | None:
+    if job.sweep is None or job.sweep.evaluation is None:
+        return None
+    return evaluation.settings(
+        job.sweep.evaluation,
+        job_key=job.key,
+        dataset_uri=dataset_uri,
+        role_arn=role_arn,
+        output_uri=f"s3://{output_bucket}/{evaluation_output_prefix(env.name, job.key)}",
+        base_model_id=job.model.foundation_model_id,
+        dataset_check=not job.sweep.evaluation.dataset.is_local,
     )

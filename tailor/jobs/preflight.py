@@ -16,7 +16,7 @@ from tailor.config.job import Job
 from tailor.config.models import Catalog
 from tailor.datasets import validate_path
 from tailor.errors import Problem, UserError
-from tailor.jobs import inputs
+from tailor.jobs import evaluation, inputs
 
 MAX_ERRORS_PER_FILE = 20
 
@@ -106,4 +106,27 @@ def _check(
                 report.bytes_read,
                 tuple(str(w) for w in report.warnings),
             )
+        problems.extend(_check_prompts(job, source, max_errors))
     return problems, MappingProxyType(stats)
+
+
+def _check_prompts(job: Job, source: str, max_errors: int) -> list[Problem]:
+    """A sweep's local evaluation dataset: the prompts Bedrock's evaluation job reads (S3 ones: at deploy)."""
+    if job.sweep is None or job.sweep.evaluation is None or job.sweep.evaluation.dataset.path is None:
+        return []
+    settings = job.sweep.evaluation
+    path = settings.dataset.path
+    assert path is not None
+    with path.open("rb") as handle:
+        found, _ = evaluation.validate_prompts(
+            handle, task_type=settings.task_type, metrics=settings.metrics, max_errors=max_errors
+        )
+    if not found:
+        return []
+    location = settings.dataset.location
+    head = Problem(
+        source,
+        f"jobs.{job.key}.sweep.evaluate.dataset",
+        f"{location} is not a valid prompt dataset for a {settings.task_type} evaluation:",
+    )
+    return [head] + [Problem(f"{location}:{line}" if line else location, "", text) for line, text in found]

@@ -35,7 +35,7 @@ def build_request(env: Environment, job: Job, deployment: Deployment) -> dict[st
         "customizationType": job.customization.api_type,
         "clientRequestToken": naming.client_request_token(job.name),
         "trainingDataConfig": _training(job, deployment),
-        "outputDataConfig": {"s3Uri": f"s3://{deployment.output_bucket}/{naming.output_prefix(env.name, job.key)}"},
+        "outputDataConfig": {"s3Uri": f"s3://{deployment.output_bucket}/{output_prefix(env.name, job)}"},
         "jobTags": _tags(env, job),
         "customModelTags": _tags(env, job),
     }
@@ -56,6 +56,12 @@ def build_request(env: Environment, job: Job, deployment: Deployment) -> dict[st
     if customization:
         request["customizationConfig"] = customization
     return request
+
+
+def output_prefix(environment: str, job: Job) -> str:
+    """jobs/<env>/<key>/, and a folder of its own for each trial of a sweep (they share the job key)."""
+    prefix = naming.output_prefix(environment, job.key)
+    return f"{prefix}trials/{job.settings_digest}/" if job.trial is not None else prefix
 
 
 def format_value(value: Any) -> str:

@@ -43,6 +43,11 @@ class Spec:
     # The environment's key: every dataset copy names it (without it S3 would use the aws/s3 managed key).
     # None in properties written before it existed: such copies take the bucket's default encryption.
     data_key_arn: str | None = None
+    # The queue (queue.py): the most jobs the account runs at once, and this job's place in the start order.
+    # Properties written before the queue existed take the documented default and start first.
+    max_concurrent_jobs: int = 2
+    queue_position: str = "0000-0000"
+    trial_of: str | None = None  # the sweep (its job key) this job is a trial of
 
     @property
     def job_name(self) -> str:
@@ -59,6 +64,9 @@ class Spec:
             "datasetChecks": [{"uri": c.uri, "role": c.role, "rules": c.rules.to_json()} for c in self.dataset_checks],
             "datasetCopies": [{"source": c.source, "destination": c.destination} for c in self.dataset_copies],
             "dataKeyArn": self.data_key_arn,
+            "maxConcurrentJobs": self.max_concurrent_jobs,
+            "queuePosition": self.queue_position,
+            "trialOf": self.trial_of,
         }
 
 
@@ -87,6 +95,9 @@ def parse_spec(properties: dict[str, Any]) -> Spec:
             checks,
             copies,
             raw.get("dataKeyArn"),
+            int(raw.get("maxConcurrentJobs", 2)),
+            str(raw.get("queuePosition", "0000-0000")),
+            raw.get("trialOf"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JobResourceError(

@@ -43,6 +43,41 @@ class _Map:
 
 
 NUMBER = "number"
+_SWEEP_TRIAL = {
+    "index": int,
+    "name": str,
+    "hyperparameters": _Map(),
+    "estimated_training_usd": _Optional(NUMBER),
+    "training_price_confirmed": _Optional(bool),
+    "storage_usd_per_month": _Optional(NUMBER),
+    "storage_price_confirmed": _Optional(bool),
+}
+_SWEEP_EVALUATION = {
+    "top": int,
+    "model_units": int,
+    "hours": NUMBER,
+    "metric": str,
+    "dataset": str,
+    "gate": str,
+    "worst_case_usd": _Optional(NUMBER),
+    "price_confirmed": _Optional(bool),
+}
+_SWEEP = {
+    "search": str,
+    "axes": _List(str),
+    "seed": _Optional(int),
+    "trials": _List(_SWEEP_TRIAL),
+    "selection": str,
+    "evaluation": _Optional(_SWEEP_EVALUATION),
+    "training_usd": _Optional(NUMBER),
+    "storage_usd": NUMBER,
+    "evaluation_usd": _Optional(NUMBER),
+    "total_usd": _Optional(NUMBER),
+    "total_confirmed": bool,
+    "unpriced": _Optional(str),
+    "max_concurrent_jobs": int,
+    "rounds": int,
+}
 _JOB = {
     "key": str,
     "type": str,
@@ -57,6 +92,7 @@ _JOB = {
     "hyperparameters": _Map(),
     "defaulted_hyperparameters": _List(str),
     "warnings": _List(str),
+    "sweep": _MayBeAbsent(_SWEEP),  # written only for a job with a sweep block
 }
 _SERVING = {
     "path": str,

@@ -18,6 +18,9 @@ def render(plan: dict[str, Any]) -> str:
         f"{plan['account'] or 'from credentials'}): {len(plan['jobs'])} job(s)"
     )
     lines = [head, "", *_jobs_table(plan["jobs"])]
+    for job in plan["jobs"]:
+        if job.get("sweep"):
+            lines += ["", *_sweep_section(job, plan["budget_usd"])]
     if plan["servings"]:
         lines += ["", *_servings_table(plan["servings"])]
     lines += ["", _worst_case(plan)]
@@ -66,6 +69,8 @@ def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
             or "-"
         )
         extra = f" <- {job['teacher_model']}" if job["teacher_model"] else ""
+        if job.get("sweep"):
+            extra += f" sweep ({len(job['sweep']['trials'])} trials)"
         rows.append(
             (
                 job["key"],
@@ -79,6 +84,53 @@ def _jobs_table(jobs: list[dict[str, Any]]) -> list[str]:
             )
         )
     return _table(header, rows, right={4, 5, 6})
+
+
+def _sweep_section(job: dict[str, Any], budget: float | None) -> list[str]:
+    """Each trial with its estimated training cost, the evaluation's throughputs, and the sweep's total."""
+    sweep = job["sweep"]
+    axes = list(sweep["axes"])
+    search = "grid over " + " x ".join(axes) if sweep["search"] == "grid" else f"random search (seed {sweep['seed']})"
+    lines = [
+        (
+            f"Sweep jobs.{job['key']}: {search}, {len(sweep['trials'])} trials, at most "
+            f"{sweep['max_concurrent_jobs']} at a time (policy.max_concurrent_jobs), {sweep['rounds']} round(s)"
+        ),
+        f"Winner: {sweep['selection']}; only the winner is served",
+    ]
+    header = ("trial", "job name", *axes, "est. training $", "storage $/mo")
+    rows = [
+        (
+            str(t["index"]),
+            t["name"],
+            *(str(t["hyperparameters"].get(a, "-")) for a in axes),
+            _usd(t["estimated_training_usd"], t["training_price_confirmed"]),
+            _usd(t["storage_usd_per_month"], t["storage_price_confirmed"]),
+        )
+        for t in sweep["trials"]
+    ]
+    lines += ["  " + line for line in _table(header, rows, right={len(axes) + 2, len(axes) + 3})]
+    evaluation = sweep.get("evaluation")
+    if evaluation:
+        cost = _usd(evaluation["worst_case_usd"], evaluation["price_confirmed"]).strip()
+        lines += [
+            (
+                f"  evaluation ${cost}: the {evaluation['top']} best by loss, each on Provisioned Throughput "
+                f"({evaluation['model_units']} model unit(s), at most {hours_text(evaluation['hours'])} h each)"
+            ),
+            f"    {evaluation['metric']} on {evaluation['dataset']}; gate: {evaluation['gate']}",
+        ]
+    total = sweep["total_usd"]
+    if total is None:
+        lines.append(f"  sweep total: not counted ({sweep['unpriced']})")
+    else:
+        mark = "" if sweep["total_confirmed"] else UNCONFIRMED
+        share = f" of the {money(budget)} budget ({total / budget * 100:.0f} %)" if budget else ""
+        lines.append(
+            f"  sweep total: {money(total)}{mark}{share} (training {money(sweep['training_usd'] or 0)}, storage "
+            f"{money(sweep['storage_usd'])} for every trial's model, evaluation {money(sweep['evaluation_usd'] or 0)})"
+        )
+    return lines
 
 
 def _servings_table(servings: list[dict[str, Any]]) -> list[str]:

@@ -164,19 +164,38 @@ def test_a_stopped_job_of_the_same_name_is_refused_with_how_to_rerun(clients, be
 
 
 def test_a_bedrock_rejection_reaches_cloudformation_as_one_line(clients, bedrock_double):
-    # Given Bedrock refuses the job (for example a quota)
+    # Given Bedrock refuses the job for good (the role cannot be passed, say)
     spec_ = spec("support-bot")
     stage_assets(clients.s3, spec_)
     bedrock_double.fail_next(
-        "CreateModelCustomizationJob", "ServiceQuotaExceededException", "Too many jobs\nin progress", http_status=400
+        "CreateModelCustomizationJob", "AccessDeniedException", "Not allowed to\npass the role", http_status=403
     )
     # When / Then
     with pytest.raises(JobResourceError) as raised:
         on_event(event("Create", spec_), clients)
     message = str(raised.value)
     assert message.startswith("CreateModelCustomizationJob failed for tailor-dev-support-bot-")
-    assert "ServiceQuotaExceededException: Too many jobs in progress" in message and "\n" not in message
+    assert "AccessDeniedException: Not allowed to pass the role" in message and "\n" not in message
+    # and nothing is left: no record (CloudFormation sends no Delete after a failed Create), no queue lock
     assert records.get(clients.ssm, spec_.record_name) is None
+    assert records.get(clients.ssm, "/tailor/dev/queue/lock") is None
+
+
+def test_a_quota_refusal_queues_the_job_instead_of_failing_the_deploy(clients, bedrock_double):
+    # Given Bedrock's own quota refuses the start (another team's jobs fill the account)
+    spec_ = spec("support-bot")
+    stage_assets(clients.s3, spec_)
+    bedrock_double.fail_next(
+        "CreateModelCustomizationJob", "ServiceQuotaExceededException", "2 jobs in progress", http_status=400
+    )
+    # When CloudFormation creates the resource
+    result = on_event(event("Create", spec_), clients)
+    # Then the deploy goes on: the physical id is the job's name, its record says queued with what starts it
+    assert result["PhysicalResourceId"] == spec_.job_name and result["Data"]["JobArn"] == ""
+    record = records.get(clients.ssm, spec_.record_name)
+    assert record["status"] == "queued" and record["jobArn"] is None and record["jobName"] == spec_.job_name
+    assert "ServiceQuotaExceededException" in record["queueNote"]
+    assert bedrock_double.jobs == {}
 
 
 def test_an_invalid_s3_dataset_fails_the_deploy_before_any_bedrock_call(clients, bedrock_double):

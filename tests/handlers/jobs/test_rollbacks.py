@@ -32,12 +32,12 @@ def start(clients, spec_):
 def test_a_retry_of_a_failed_job_whose_update_fails_rolls_back_to_the_failed_job_and_starts_nothing(
     clients, bedrock_double
 ):
-    # Given a job that failed, and a retry (a new revision) that Bedrock refuses (no quota left)
+    # Given a job that failed, and a retry (a new revision) that Bedrock refuses (the role cannot be assumed)
     old, retry = spec("support-bot"), spec("support-bot", revision=1)
     failed = start(clients, old)
     bedrock_double.finish_job(failed, "Failed", failure_message="bad data")
-    bedrock_double.fail_next("CreateModelCustomizationJob", "ServiceQuotaExceededException", "2 jobs running")
-    with pytest.raises(JobResourceError, match="ServiceQuotaExceeded"):
+    bedrock_double.fail_next("CreateModelCustomizationJob", "ValidationException", "Could not assume the role")
+    with pytest.raises(JobResourceError, match="Could not assume the role"):
         on_event(event("Update", retry, physical_id=failed, old=old), clients)
     creates = len(bedrock_double.calls_to("CreateModelCustomizationJob"))
     # When CloudFormation rolls back: the old properties, the physical id it still has
