@@ -67,6 +67,7 @@ def entry(handler: Handler[Result]) -> Handler[Result]:
     @functools.wraps(handler)
     def wrapped(event: dict[str, Any], context: Any) -> Result:
         logger.clear_state()  # nothing from the previous invocation of this warm worker
+        logger.append_keys(name="%(name)s")  # the emitting logger (tailor.serving.reconciler, ...), as copied above
         if context is not None and hasattr(context, "aws_request_id"):
             logger.append_keys(request_id=context.aws_request_id, function_name=context.function_name)
         logger.append_keys(cold_start=_cold_start(), **correlation_keys(event))

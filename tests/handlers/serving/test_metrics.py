@@ -126,6 +126,7 @@ def test_a_sweep_emits_every_sweep_metric_even_when_it_fails_and_every_line_says
     logs = [d for d in documents if "_aws" not in d]
     assert all(d["environment"] == "dev" and d["tailor_event"] == "sweep" and d["request_id"] == "req-1" for d in logs)
     assert {"list_all", "sweep", "wrapped"} <= {d["location"].split(":")[0] for d in logs}
+    assert {"tailor.serving.model", "tailor.serving.reconciler"} <= {d["name"] for d in logs}
     assert any(d["message"] == "invocation failed" and d["exception_name"] == "SweepError" for d in logs)
 
 
