@@ -888,3 +888,243 @@ __all__ = [
     "standalone",
     "throughput_spec",
 ]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sweeps: their specs as synth builds them, and a simulation that runs the whole completion function
+# --------------------------------------------------------------------------------------------------------------
+
+SWEEP_EXAMPLE = "examples/config/sweep.yaml"
+EVALUATION_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/tailor-dev-evaluation"
+
+
+def sweep_environment(directory: Any, *, change: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """examples/config/sweep.yaml as environment `dev` (the world's wiring is dev's), changed by `change`."""
+    from pathlib import Path
+
+    import yaml
+
+    from tailor.config.catalog import load_catalog
+    from tailor.config.environment import load_environment
+    from tests.conftest import ROOT
+
+    data = yaml.safe_load((ROOT / SWEEP_EXAMPLE).read_text())
+    data["environment"] = "dev"
+    if change is not None:
+        change(data)
+    path = Path(directory) / "config" / "dev.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_environment(path, load_catalog(), base_dir=ROOT)
+
+
+@dataclass(frozen=True)
+class SweepSpecs:
+    """What synth writes for one sweep job: a resource per trial, the sweep's resource, its serving (if any)."""
+
+    trials: tuple[Any, ...]  # tailor.jobs.spec.Spec, in trial order
+    sweep: Any  # tailor.jobs.sweep.SweepSpec
+    serving: serving_resource.ServingSpec | None
+    assets: tuple[tuple[str, bytes], ...]  # (asset key, bytes) the deploy uploads before the resources run
+
+
+def sweep_specs(env: Any, job_key: str = "support-bot") -> SweepSpecs:
+    """The specs cdk_constructs/customization_job.py builds, with the deploy's values made concrete."""
+    from tailor.jobs import inputs
+    from tailor.jobs.request import Deployment
+    from tailor.jobs.spec import DatasetCopy
+    from tests.handlers.helpers import ASSET_BUCKET, DATA_BUCKET, KEY_ARN, OUTPUT_BUCKET, ROLE_ARN
+
+    job = env.jobs[job_key]
+    uris, copies, assets = {}, [], []
+    for role, source in inputs.datasets(job):
+        key = naming.dataset_key(env.name, job.key, role, source.sha256, source.path.name)
+        uris[role] = f"s3://{DATA_BUCKET}/{key}"
+        copies.append(DatasetCopy(f"s3://{ASSET_BUCKET}/{source.sha256}.jsonl", uris[role]))
+        assets.append((f"{source.sha256}.jsonl", source.path.read_bytes()))
+    deployment = Deployment(ROLE_ARN, OUTPUT_BUCKET, KEY_ARN, uris, None)
+    trials = tuple(inputs.resource_spec(env, t, deployment, tuple(copies), data_key_arn=KEY_ARN) for t in job.trials)
+    settings, sweep_copies = None, ()
+    if job.sweep.evaluation is not None:
+        dataset = job.sweep.evaluation.dataset
+        uri = f"s3://{DATA_BUCKET}/{inputs.evaluation_dataset_key(env.name, job)}"
+        sweep_copies = (DatasetCopy(f"s3://{ASSET_BUCKET}/{dataset.sha256}.jsonl", uri),)
+        assets.append((f"{dataset.sha256}.jsonl", dataset.path.read_bytes()))
+        settings = inputs.evaluation_settings(
+            env, job, dataset_uri=uri, role_arn=EVALUATION_ROLE_ARN, output_bucket=OUTPUT_BUCKET
+        )
+    sweep = inputs.sweep_spec(env, job, evaluation_settings=settings, copies=sweep_copies, data_key_arn=KEY_ARN)
+    serving = serving_resource.spec_for(env.name, dict(env.tags), job.serve) if job.serve else None
+    return SweepSpecs(trials, sweep, serving, tuple(assets))
+
+
+def stage_sweep_assets(s3: Any, specs: SweepSpecs) -> None:
+    from tests.handlers.helpers import ASSET_BUCKET, DATA_BUCKET, OUTPUT_BUCKET
+
+    existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    for bucket in (DATA_BUCKET, OUTPUT_BUCKET, ASSET_BUCKET):
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+    for key, body in specs.assets:
+        s3.put_object(Bucket=ASSET_BUCKET, Key=key, Body=body)
+
+
+def cfn_event(request_type: str, spec: Any, *, physical_id: str | None = None, old: Any = None) -> dict[str, Any]:
+    """A CloudFormation custom-resource event for a job Spec or a SweepSpec (both serialize with to_json)."""
+    import uuid
+
+    from tailor.jobs.sweep import RESOURCE_TYPE as SWEEP_TYPE
+
+    kind = SWEEP_TYPE if hasattr(spec, "sweep_name") else "Custom::TailorCustomizationJob"
+    body: dict[str, Any] = {
+        "RequestType": request_type,
+        "RequestId": f"req-{uuid.uuid4().hex[:8]}",
+        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Tailor-dev-Jobs/abc",
+        "LogicalResourceId": "Job",
+        "ResourceType": kind,
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:token", "Spec": json.dumps(spec.to_json())},
+    }
+    if physical_id is not None:
+        body["PhysicalResourceId"] = physical_id
+    if old is not None:
+        body["OldResourceProperties"] = {"ServiceToken": "arn:aws:lambda:token", "Spec": json.dumps(old.to_json())}
+    return body
+
+
+def put_results(s3: Any) -> Callable[[str, bytes], None]:
+    """The double's evaluation-result sink, writing into moto's S3 as Bedrock writes into the output bucket."""
+
+    def write(uri: str, body: bytes) -> None:
+        bucket, key = naming.split_s3_uri(uri)
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    return write
+
+
+class SweepSimulation(Simulation):
+    """A Simulation whose completion invocations run functions/job_completion.py whole (records, the queue,
+    sweeps, evaluations, serving), and whose jobs end by time in the double, each state change delivered as
+    EventBridge would: 20 s later, or never (`lose`), or twice (`duplicate`), chosen per job name fragment.
+
+    Kept for the assertions: the most jobs ever running at once, every CreateModelCustomizationJob answer.
+    """
+
+    def __init__(
+        self,
+        double: BedrockDouble,
+        clients: Any,
+        wiring: Wiring,
+        *,
+        quota: int = 2,
+        job_minutes: float = 60,
+        evaluation_minutes: float = 30,
+        lose: tuple[str, ...] = (),
+        duplicate: tuple[str, ...] = (),
+        **options: Any,
+    ):
+        double.job_concurrency_quota = quota
+        double.job_metrics = "hyperparameters"
+        double.job_duration = timedelta(minutes=job_minutes)
+        double.evaluation_duration = timedelta(minutes=evaluation_minutes)
+        double.evaluation_results = put_results(clients.s3)
+        super().__init__(double, clients, wiring, **options)
+        self.lose, self.duplicate = lose, duplicate
+        self.most_running = 0
+        self._seen_transitions = 0
+        self.lost_events: list[str] = []
+        self.delivered: list[tuple[datetime, str, str]] = []  # (when, job name, status)
+
+    # the jobs' events
+    def _observe(self) -> None:
+        super()._observe()
+        running = sum(1 for j in self.double.jobs.values() if j.status in ("InProgress", "Stopping"))
+        self.most_running = max(self.most_running, running)
+        for transition in self.double.transitions[self._seen_transitions :]:
+            if (
+                transition.kind == "job"
+                and transition.stage is None
+                and transition.new in ("Completed", "Failed", "Stopped")
+            ):
+                self._announce(transition.arn, transition.name, transition.new, transition.time)
+        self._seen_transitions = len(self.double.transitions)
+
+    def _announce(self, arn: str, name: str, status: str, when: datetime) -> None:
+        if any(fragment in name for fragment in self.lose):
+            self.lost_events.append(name)
+            return
+        event = job_state_change(arn, name, status)
+        copies = 2 if any(fragment in name for fragment in self.duplicate) else 1
+        for copy_ in range(copies):
+            at = max(self.now, when) + timedelta(seconds=20 + 40 * copy_)
+
+            def deliver(event: dict[str, Any] = event, name: str = name) -> None:
+                self.delivered.append((self.now, name, status))
+                invocation = Invocation("job-event", event)
+                self.invocations.append(invocation)
+                self._attempt(invocation, lambda: self._completion(event))
+
+            self._at(at, "job-event", deliver)
+
+    def _completion(self, event: dict[str, Any] | None) -> None:
+        import functions.job_completion as completion_function
+
+        scheduled = {"source": "aws.events", "detail-type": "Scheduled Event"}
+        with (
+            mock.patch.object(completion_function, "aws", SimpleNamespace(Clients=lambda: self.clients)),
+            mock.patch.object(completion_function, "from_environment", lambda: self.wiring),
+            mock.patch.object(completion_function, "job_serving_wiring", lambda: self.wiring),
+            mock.patch.object(completion_function, "_now", self.clock),
+            mock.patch.object(
+                completion_function, "time", SimpleNamespace(sleep=lambda seconds: self.clock.advance(seconds=seconds))
+            ),
+        ):
+            return completion_function.handler(event if event is not None else scheduled, None)
+
+    # the stack
+    def deploy_sweep(self, specs: SweepSpecs, *, seed: int = 0) -> dict[str, str]:
+        """CloudFormation creating the sweep's resources (in parallel: here in a seeded shuffle), then its serving.
+        Returns each trial's physical id by job name."""
+        stage_sweep_assets(self.clients.s3, specs)
+        order = list(specs.trials)
+        random.Random(seed).shuffle(order)
+        physical = {}
+        for spec in [*order, specs.sweep]:
+            answer = self._act(
+                "stack-create",
+                lambda spec=spec: job_resource.on_event(cfn_event("Create", spec), self.clients, now=self.clock),
+            )
+            if hasattr(spec, "job_name"):
+                physical[spec.job_name] = answer["PhysicalResourceId"]
+        if specs.serving is not None:
+            self.deploy(specs.serving)
+        return physical
+
+    def delete_sweep(self, specs: SweepSpecs, physical: dict[str, str]) -> None:
+        """Stack deletion: serving first (it depends on the job construct), then the trials and the sweep."""
+        if specs.serving is not None:
+            self.delete_stack(specs.serving)
+        for spec in specs.trials:
+            self._act(
+                "stack-delete",
+                lambda spec=spec: job_resource.on_event(
+                    cfn_event("Delete", spec, physical_id=physical[spec.job_name]), self.clients, now=self.clock
+                ),
+            )
+        self._act(
+            "stack-delete",
+            lambda: job_resource.on_event(
+                cfn_event("Delete", specs.sweep, physical_id=f"tailor-dev-{specs.sweep.job_key}-sweep"),
+                self.clients,
+                now=self.clock,
+            ),
+        )
+
+    # reading results
+    def sweep_record(self, job_key: str = "support-bot") -> dict[str, Any] | None:
+        from tailor import records
+
+        return records.get(self.clients.ssm, naming.job_record_name("dev", job_key))
+
+    def starts(self) -> list[Any]:
+        """Every CreateModelCustomizationJob answer: (job name, error code or None)."""
+        return [(c.params["jobName"], c.error_code) for c in self.double.calls_to("CreateModelCustomizationJob")]
