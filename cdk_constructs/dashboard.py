@@ -19,11 +19,6 @@ WIDTH = 24  # the dashboard grid's full width
 BUDGET_PERIOD = Duration.hours(1)  # Budgets refreshes a few times a day; an hour's maximum shows each change
 
 
-def dashboard_name(environment: str) -> str:
-    """Fixed, so its URL is known before it exists (dashboard names allow letters, digits, - and _)."""
-    return f"{naming.PROJECT}-{environment}"
-
-
 class EnvironmentDashboard(Construct):
     def __init__(
         self,
@@ -42,11 +37,8 @@ class EnvironmentDashboard(Construct):
         self.environment = environment
         self.period = period
         region = Stack.of(self).region
-        self.name = dashboard_name(environment)
-        # The console of the commercial partition, the only one cdk.json targets.
-        self.url = (
-            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{self.name}"
-        )
+        self.name = naming.dashboard_name(environment)
+        self.url = naming.dashboard_url(environment, region)
 
         def lambda_metric(metric: cloudwatch.Metric, label: str) -> cloudwatch.IMetric:
             return metric.with_(label=label, period=period)

@@ -107,3 +107,14 @@ def heartbeat_record_name(environment: str) -> str:
 def export_name(environment: str, what: str) -> str:
     """The CloudFormation export an environment's stacks share (and the `tailor` commands read)."""
     return f"Tailor-{environment}-{what}"
+
+
+def dashboard_name(environment: str) -> str:
+    """Fixed, so its URL is known before it exists (dashboard names allow letters, digits, - and _)."""
+    return f"{PROJECT}-{environment}"
+
+
+def dashboard_url(environment: str, region: str) -> str:
+    """The environment's CloudWatch dashboard in the console of the commercial partition (cdk.json's only one)."""
+    name = dashboard_name(environment)
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"

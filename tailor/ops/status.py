@@ -60,6 +60,7 @@ def status(clients: Any, env: Environment, *, now: datetime) -> dict[str, Any]:
         "time": now.isoformat(timespec="seconds"),
         "jobs": [asdict(_job(clients, env, key, now)) for key in env.jobs],
         "servings": [asdict(_serving(clients, env, s, now)) for s in env.servings],
+        "dashboard": naming.dashboard_url(env.name, env.region),
     }
 
 
@@ -185,4 +186,5 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", *table(header, serving_rows, right={4, 5})]
         if any(s["mode"] == "on_demand" for s in report["servings"]):
             lines.append("On-demand deployments bill per token: Tailor cannot see that cost.")
+    lines += ["", f"Dashboard: {report['dashboard']}"]
     return "\n".join(lines)

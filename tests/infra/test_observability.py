@@ -132,6 +132,8 @@ def test_the_dashboard_url_is_an_output_exported_by_its_fixed_name(assembly, env
     console = r"https://([a-z0-9-]+)\.console\.aws\.amazon\.com/cloudwatch/home"
     match = re.fullmatch(console + r"\?region=([a-z0-9-]+)#dashboards/dashboard/(.+)", rendered(url["Value"]))
     assert match and match[1] == match[2] and match[3] == f"tailor-{env}"
+    # `tailor status` prints the URL without reading the export: it must be the one the stack exports.
+    assert rendered(url["Value"]) == naming.dashboard_url(env, match[1])
 
 
 def test_all_three_packs_ran_and_every_acknowledgment_names_its_resource_and_a_reason(assembly):

@@ -32,6 +32,7 @@ import contextlib
 import functools
 import hashlib
 import heapq
+import io
 import itertools
 import json
 import os
@@ -635,7 +636,13 @@ class Simulation:
             ),
             mock.patch.dict(os.environ, {"TAILOR_SWEEP_POLICY": self.policy.to_json()}),
         ):
-            result = teardown_function.handler(invocation.event, None)
+            out = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out):
+                    result = teardown_function.handler(invocation.event, None)
+            finally:
+                # Even a failed run flushes its metrics, as Powertools does in Lambda.
+                replay_emf(out.getvalue(), self.clients.cloudwatch)
         if crash is not None:
             raise InjectedCrash(f"injected crash after the handler ran ({invocation.source}); its response is lost")
         return result
@@ -947,9 +954,11 @@ def sweep_specs(env: Any, job_key: str = "support-bot") -> SweepSpecs:
     settings, sweep_copies = None, ()
     if job.sweep.evaluation is not None:
         dataset = job.sweep.evaluation.dataset
-        uri = f"s3://{DATA_BUCKET}/{inputs.evaluation_dataset_key(env.name, job)}"
-        sweep_copies = (DatasetCopy(f"s3://{ASSET_BUCKET}/{dataset.sha256}.jsonl", uri),)
-        assets.append((f"{dataset.sha256}.jsonl", dataset.path.read_bytes()))
+        uri = dataset.location  # S3 prompts: validated by the sweep resource at deploy
+        if dataset.path is not None:
+            uri = f"s3://{DATA_BUCKET}/{inputs.evaluation_dataset_key(env.name, job)}"
+            sweep_copies = (DatasetCopy(f"s3://{ASSET_BUCKET}/{dataset.sha256}.jsonl", uri),)
+            assets.append((f"{dataset.sha256}.jsonl", dataset.path.read_bytes()))
         settings = inputs.evaluation_settings(
             env, job, dataset_uri=uri, role_arn=EVALUATION_ROLE_ARN, output_bucket=OUTPUT_BUCKET
         )
@@ -1128,3 +1137,20 @@ class SweepSimulation(Simulation):
     def starts(self) -> list[Any]:
         """Every CreateModelCustomizationJob answer: (job name, error code or None)."""
         return [(c.params["jobName"], c.error_code) for c in self.double.calls_to("CreateModelCustomizationJob")]
+
+
+def replay_emf(text: str, cloudwatch: Any) -> None:
+    """What CloudWatch Logs does with a function's embedded-metric-format lines: each becomes datapoints."""
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            continue
+        document = json.loads(line)
+        for block in document.get("_aws", {}).get("CloudWatchMetrics", []):
+            dimensions = [{"Name": name, "Value": document[name]} for name in block["Dimensions"][0]]
+            data = []
+            for metric in block["Metrics"]:
+                raw = document[metric["Name"]]
+                for value in raw if isinstance(raw, list) else [raw]:
+                    unit = metric.get("Unit") or "None"
+                    data.append({"MetricName": metric["Name"], "Dimensions": dimensions, "Value": value, "Unit": unit})
+            cloudwatch.put_metric_data(Namespace=block["Namespace"], MetricData=data)

@@ -152,3 +152,4 @@ def test_status_shows_a_training_stage_losses_and_what_serving_costs(clients, wi
     assert servings["support-bot"]["state"] == "not deployed"
     text = status.render(report)
     assert "micro-eval" in text and "validation" in text and "24.00~" in text
+    assert text.endswith(f"Dashboard: {naming.dashboard_url('dev', env.region)}")
