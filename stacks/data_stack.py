@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_constructs.bucket_emptier import BucketEmptier
 from cdk_constructs.data_storage import DataStorage
 from cdk_constructs.notification_topic import NotificationTopic
 from tailor import naming
@@ -61,6 +62,19 @@ class DataStack(Stack):
             retain=env_config.retain_data,
             retain_key=inputs.models_need_the_key(env_config),
         )
+        if not env_config.retain_data:
+            # retention.data: destroy means the data goes with the stack: versioned buckets must be emptied first.
+            BucketEmptier(
+                self,
+                "Emptier",
+                environment=env_config.name,
+                key=self.storage.key,
+                buckets={
+                    "AccessLogs": self.storage.access_log_bucket,
+                    "TrainingData": self.storage.data_bucket,
+                    "Output": self.storage.output_bucket,
+                },
+            )
         self.notifications = NotificationTopic(
             self, "Notifications", environment=env_config.name, key=self.storage.key, emails=env_config.emails
         )

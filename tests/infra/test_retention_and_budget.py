@@ -93,3 +93,49 @@ def test_an_account_wide_budget_cannot_deny_this_environments_creates(tmp_path):
     # Then synth refuses it with the reason, before any stack is built
     with pytest.raises(UserError, match="another team's inference"):
         build_app(cdk.App(outdir=str(tmp_path / "out")), root=ROOT, config_dir=config)
+
+
+def _template(out, stack: str) -> dict:
+    return json.loads((out / f"{stack}.template.json").read_text())
+
+
+def test_data_destroyed_with_the_stack_is_emptied_first_bucket_by_bucket(out):
+    resources = _template(out, "Tailor-dropall-Data")["Resources"]
+    buckets = {name: r for name, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    emptiers = {name: r for name, r in resources.items() if r["Type"] == "Custom::TailorBucketEmptier"}
+    # one emptier per bucket, naming it, and each bucket carries the tag that lets it be emptied
+    assert sorted(e["Properties"]["BucketName"]["Ref"] for e in emptiers.values()) == sorted(buckets)
+    for bucket in buckets.values():
+        assert {"Key": "tailor:empty-on-delete", "Value": "true"} in bucket["Properties"]["Tags"]
+        assert bucket["DeletionPolicy"] == "Delete"
+    # each bucket policy goes before its emptier runs: no access log lands in a bucket being emptied
+    for policy in (r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"):
+        bucket = policy["Properties"]["Bucket"]["Ref"]
+        (emptier,) = [n for n, e in emptiers.items() if e["Properties"]["BucketName"]["Ref"] == bucket]
+        assert emptier in policy["DependsOn"]
+
+
+def test_the_emptier_may_only_list_and_delete_versions_of_its_own_buckets(out):
+    resources = _template(out, "Tailor-dropall-Data")["Resources"]
+    (role,) = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and "EmptierHandlerRole" in n]
+    statements = [
+        s
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if str(s["Action"]).startswith(("s3:", "['s3:"))
+    ]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:GetBucketTagging", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    buckets = {n for n, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    for statement in statements:
+        named = json.dumps(statement["Resource"])
+        assert any(b in named for b in buckets), statement
+
+
+def test_retained_data_has_no_emptier_and_no_tag(out):
+    resources = _template(out, "Tailor-teambudget-Data")["Resources"]
+    assert not [r for r in resources.values() if r["Type"] == "Custom::TailorBucketEmptier"]
+    for bucket in (r for r in resources.values() if r["Type"] == "AWS::S3::Bucket"):
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert all(t["Key"] != "tailor:empty-on-delete" for t in bucket["Properties"].get("Tags", []))
