@@ -6,9 +6,12 @@ evaluated), then starts the serving of jobs and sweeps that have completed (wher
 or evaluates sweeps at all: otherwise this function has no serving rights and no serving wiring).
 """
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from functions.wiring import configure_logging, from_environment, job_serving_wiring
 from tailor import aws
@@ -16,6 +19,7 @@ from tailor.jobs import completion, queue, sweep
 from tailor.serving import job_serving
 
 configure_logging()
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -33,13 +37,14 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         ours = True
     if not ours:
         return {"outcomes": [o.__dict__ for o in outcomes], "started": {}, "sweeps": [], "servingStarted": []}
-    advanced = queue.advance(
-        clients,
-        environment,
-        now=_now,
-        sleep=time.sleep,
-        on_failed=completion.start_failures(clients, topic_arn),
-    )
+    try:
+        advanced = queue.advance(
+            clients, environment, now=_now, sleep=time.sleep, on_failed=completion.start_failures(clients, topic_arn)
+        )
+    except ClientError as exc:
+        # The queue waits for the next pass (at most one reconcile period); sweeps and serving go on now.
+        log.error("the job queue could not advance: %s: %s", aws.error_code(exc), aws.error_message(exc))
+        advanced = queue.Advance()
     sweeps = sweep.refresh(clients, environment, topic_arn=topic_arn, now=_now)
     evaluated = job_serving.evaluate_sweeps(clients, wiring, now=_now()) if wiring is not None else []
     started = job_serving.serve_completed(clients, wiring, now=_now()) if wiring is not None else []

@@ -248,6 +248,10 @@ def refresh(clients: Any, environment: str, *, topic_arn: str, now: Callable[[],
             # One sweep Bedrock or SSM refuses must not hold back the others; the next pass tries again.
             log.error("sweep %s could not be refreshed: %s", record.get("jobKey"), exc)
             done.append((str(record.get("jobKey")), f"error: {aws.error_code(exc)}"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A record edited by hand (or written by a newer Tailor): reported, never a crash of every pass.
+            log.error("sweep record %s is not one this Tailor can read: %r", name, exc)
+            done.append((str(record.get("jobKey")), "unreadable"))
     return done
 
 

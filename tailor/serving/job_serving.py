@@ -99,6 +99,8 @@ def evaluate_sweeps(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
             # One sweep Bedrock refuses must not hold back the others; the next pass tries again.
             reason = str(exc) if isinstance(exc, ServingError) else f"{aws.error_code(exc)}: {aws.error_message(exc)}"
             log.error("evaluation of sweep %s could not move on: %s", record.get("jobKey"), reason)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.error("sweep record %s is not one this Tailor can read: %r", name, exc)
     return decided
 
 
@@ -160,7 +162,8 @@ def _step(
     except ServingError as exc:
         state["note"] = str(exc)[:300]
     hours = float(record["evaluation"]["hours"])
-    if state.get("status") == WAITING_FOR_THROUGHPUT and _since(state.get("startedAt"), now) > hours:
+    waiting = state.get("status") in (None, WAITING_FOR_THROUGHPUT) and subject != evaluation.BASE
+    if waiting and _since(state.get("startedAt"), now) > hours:
         state = {
             **state,
             "status": EVALUATION_FAILED,

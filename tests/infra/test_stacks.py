@@ -258,3 +258,87 @@ def test_plan_files_are_written_next_to_the_templates(assembly):
     plan = json.loads((outdir / "plan-dev.json").read_text())
     assert [j["key"] for j in plan["jobs"]] == ["support-bot", "support-distilled", "docs-refresh", "math-grader"]
     assert plan["jobs"][0]["training_records"] == 24
+
+
+@pytest.fixture(scope="module")
+def sweep_assembly(tmp_path_factory, example_root):
+    """examples/config/sweep.yaml synthesized as an environment of its own (cdk-nag runs; synth raises on a finding)."""
+    config = tmp_path_factory.mktemp("sweep-config")
+    (config / "sweep.yaml").write_text((example_root / "examples" / "config" / "sweep.yaml").read_text())
+    outdir = tmp_path_factory.mktemp("sweep-out")
+    synth(outdir, config, root=example_root)
+    return outdir
+
+
+def _sweep_template(outdir: Path) -> Template:
+    return Template.from_json(json.loads((outdir / "Tailor-sweep-Jobs.template.json").read_text()))
+
+
+def test_a_sweep_is_a_job_resource_per_trial_and_one_sweep_resource_served_by_the_same_provider(sweep_assembly):
+    t = _sweep_template(sweep_assembly)
+    trials, sweeps = t.find_resources("Custom::TailorCustomizationJob"), t.find_resources("Custom::TailorSweep")
+    assert len(trials) == 6 and len(sweeps) == 1
+    tokens = {r["Properties"]["ServiceToken"]["Fn::GetAtt"][0] for r in [*trials.values(), *sweeps.values()]}
+    assert len(tokens) == 1  # one provider for the trials and the sweep: no Lambda per sweep
+    assert len(t.find_resources("AWS::Lambda::Function")) == 8
+    # each trial's logical id carries its settings hash, so adding a value adds resources and renames none
+    assert all(re.fullmatch(r"JobsupportbotTrial[0-9a-f]{8}[0-9A-F]{8}", k) for k in trials)
+
+
+def test_the_evaluation_role_trusts_only_this_accounts_evaluation_jobs(sweep_assembly):
+    t = _sweep_template(sweep_assembly)
+    roles = [
+        r
+        for r in t.find_resources("AWS::IAM::Role").values()
+        if "evaluation" in json.dumps(r["Properties"].get("Description", ""))
+    ]
+    (role,) = roles
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
+    assert "evaluation-job/*" in json.dumps(statement["Condition"]["ArnLike"])
+
+
+def test_the_completion_handler_may_start_queued_jobs_and_run_evaluations_but_never_with_a_wildcard_action(
+    sweep_assembly,
+):
+    t = _sweep_template(sweep_assembly)
+    policies = t.find_resources("AWS::IAM::Policy")
+    completion = next(p for k, p in policies.items() if k.startswith("CompletionHandlerRoleDefaultPolicy"))
+    actions = {
+        a
+        for s in completion["Properties"]["PolicyDocument"]["Statement"]
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert {
+        "bedrock:CreateModelCustomizationJob",
+        "bedrock:ListModelCustomizationJobs",
+        "bedrock:CreateEvaluationJob",
+        "bedrock:GetEvaluationJob",
+        "bedrock:CreateProvisionedModelThroughput",
+        "iam:PassRole",
+    } <= actions
+    assert not [a for a in actions if "*" in a]
+
+
+def test_the_sweep_templates_pass_cfn_lint(sweep_assembly):
+    templates = sorted(str(p) for p in sweep_assembly.glob("*.template.json"))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--non-zero-exit-code", "informational", "--", *templates],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+def test_a_plain_job_keeps_its_logical_id_beside_the_queue_and_sweeps(assembly):
+    # The ids of config/dev.yaml's job resources before sweeps and the queue existed: a new id would replace
+    # (and so stop) every running job at the next deploy.
+    jobs = template(assembly, "Tailor-dev-Jobs").find_resources("Custom::TailorCustomizationJob")
+    assert set(jobs) == {
+        "JobsupportbotD3D201BB",
+        "Jobsupportdistilled399A192E",
+        "Jobdocsrefresh185AC334",
+        "Jobmathgrader1F3570C6",
+    }
