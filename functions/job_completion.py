@@ -38,13 +38,12 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     if not ours:
         return {"outcomes": [o.__dict__ for o in outcomes], "started": {}, "sweeps": [], "servingStarted": []}
     try:
-        advanced = queue.advance(
-            clients, environment, now=_now, sleep=time.sleep, on_failed=completion.start_failures(clients, topic_arn)
-        )
+        advanced = queue.advance(clients, environment, now=_now, sleep=time.sleep)
     except ClientError as exc:
         # The queue waits for the next pass (at most one reconcile period); sweeps and serving go on now.
         log.error("the job queue could not advance: %s: %s", aws.error_code(exc), aws.error_message(exc))
         advanced = queue.Advance()
+    refused = completion.announce_failed_starts(clients, environment=environment, topic_arn=topic_arn)
     sweeps = sweep.refresh(clients, environment, topic_arn=topic_arn, now=_now)
     evaluated = job_serving.evaluate_sweeps(clients, wiring, now=_now()) if wiring is not None else []
     started = job_serving.serve_completed(clients, wiring, now=_now()) if wiring is not None else []
@@ -52,6 +51,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         "outcomes": [o.__dict__ for o in outcomes],
         "started": advanced.started,
         "queueFailed": advanced.failed,
+        "startRefused": refused,
         "sweeps": sweeps,
         "evaluated": evaluated,
         "servingStarted": started,

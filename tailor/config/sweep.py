@@ -62,6 +62,9 @@ JUDGE_METRICS = {
 }
 METRICS = {**AUTOMATIC_METRICS, **JUDGE_METRICS}
 MAX_METRICS = 25  # EvaluationMetricNames in the botocore model
+# Each evaluated trial needs a Provisioned Throughput of its own (an account has 2 without commitment by default,
+# UNCONFIRMED) and its scores are kept in the sweep's record (an SSM parameter: at most 8 KB).
+MAX_TOP = 5
 # EvaluatorModelIdentifier (a foundation model id or ARN, or an inference profile), simplified from botocore's
 # pattern; the id must also be one Bedrock offers as a judge in the Region: UNCONFIRMED per model.
 JUDGE_MODEL = r"([a-z]{2,8}\.)?[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}([.:]?[a-z0-9-]{1,63})*"
@@ -397,7 +400,9 @@ def _evaluation(
     metric = schema.string(
         problems, f"{path}.metric", block.get("metric", metrics[0] if metrics else None), choices=metrics or None
     )
-    top = schema.integer(problems, f"{path}.top", block.get("top", min(2, trials)), minimum=1, maximum=trials)
+    top = schema.integer(
+        problems, f"{path}.top", block.get("top", min(2, trials)), minimum=1, maximum=min(trials, MAX_TOP)
+    )
     gate = _gate(problems, f"{path}.gate", block.get("gate"), model, METRICS.get(metric or "", True))
     hours = schema.number(
         problems,

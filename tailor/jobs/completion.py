@@ -71,6 +71,32 @@ def _tracks_a_job(record: dict[str, Any]) -> bool:
     return record.get("kind") is None and bool(record.get("jobArn")) and bool(record.get("jobName"))
 
 
+def announce_failed_starts(clients: Any, *, environment: str, topic_arn: str) -> list[str]:
+    """Queued jobs Bedrock refused to start for good, whoever advanced the queue: one message each, once.
+
+    A sweep's trial is left to its sweep's message (its record says Failed with the reason, which the sweep
+    shows in its table)."""
+    announced = []
+    for name, record in list(queue.job_records(clients.ssm, environment)):
+        if not record.get("startFailed") or record.get("announced") is not False:
+            continue
+        job_name = record.get("jobName")
+        written = records.update(clients.ssm, name, _announced(job_name))
+        if written is not None and not written.get("trialOf"):
+            clients.sns.publish(TopicArn=topic_arn, Subject=subject(written), Message=message(written))
+            announced.append(str(job_name))
+    return announced
+
+
+def _announced(job_name: Any) -> records.Change:
+    def change(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        if current is None or current.get("jobName") != job_name or current.get("announced") is not False:
+            return None
+        return {**current, "announced": True}
+
+    return change
+
+
 def start_failures(clients: Any, topic_arn: str) -> queue.Notify:
     """What the queue calls when Bedrock refuses a queued job's start for good: one message, as for a failure."""
 

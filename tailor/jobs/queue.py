@@ -252,6 +252,7 @@ def _failed(job_name: str, reason: str, when: datetime) -> records.Change:
             "status": "Failed",
             "failureMessage": job_record.failure_text(reason),
             "startFailed": True,
+            "announced": False,  # the completion handler announces it (the job provider has no topic rights)
             "endTime": job_record.iso(when),
             "updatedAt": job_record.iso(when),
         }

@@ -580,6 +580,9 @@ def message(record: Mapping[str, Any]) -> str:
             lines.append(
                 f"Closest:        trial {winner.get('index')} ({winner.get('name')}), {record.get('decision')}"
             )
+    gate = _gate_line(record)
+    if gate:
+        lines.append(f"Gate:           {gate}")
     lines += ["", *table(record), ""]
     if record.get("status") == COMPLETED:
         lines.append(
@@ -597,6 +600,21 @@ def message(record: Mapping[str, Any]) -> str:
         lines.append("Nothing is served and every trial's custom model is kept, so it can be inspected.")
     lines.append(f"Record: /{naming.PROJECT}/{env}/jobs/{key} in SSM Parameter Store (each trial's below it).")
     return "\n".join(lines)
+
+
+def _gate_line(record: Mapping[str, Any]) -> str | None:
+    settings = record.get("evaluation") or {}
+    gate = settings.get("gate") or {}
+    if not settings or not any(v not in (None, False) for v in gate.values()):
+        return None
+    if gate.get("minScore") is not None:
+        what = f"score at least {_num(gate['minScore'])}"
+    elif gate.get("maxScore") is not None:
+        what = f"score at most {_num(gate['maxScore'])}"
+    else:
+        base = ((record.get("evaluations") or {}).get("base") or {}).get("score")
+        what = f"better than the base model (which scored {_num(base)})"
+    return f"{what}: {'passed' if record.get('status') == COMPLETED else 'failed'}"
 
 
 def _label(metric: str) -> str:

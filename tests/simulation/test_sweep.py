@@ -22,6 +22,7 @@ from tests.simulation.harness import SweepSimulation, make_world, sweep_environm
 
 # Where the run of the example writes its record and notification (docs/sweeps.md shows them): set to a file.
 SHOW = os.environ.get("TAILOR_SWEEP_EXAMPLE_OUT")
+SHOW_EVALUATED = os.environ.get("TAILOR_SWEEP_EVALUATION_OUT")
 
 
 def without_evaluation(data):
@@ -214,6 +215,10 @@ def test_an_evaluation_gate_serves_the_best_scored_winner_only_when_it_passes(aw
         assert serving["modelArn"] == record["customModelArn"]  # the winner, served once it passed
         assert len(sim.lives) == 3  # two evaluation throughputs, then the winner's
         assert "chose trial" in message["subject"]
+        if SHOW_EVALUATED:
+            Path(SHOW_EVALUATED).write_text(
+                json.dumps(record, indent=2, sort_keys=True) + "\n\n" + message["subject"] + "\n\n" + message["message"]
+            )
     else:
         assert record["status"] == "Failed" and record["customModelArn"] is None
         assert "below min_score 0.9" in record["failureMessage"] and "nothing is served" in record["failureMessage"]

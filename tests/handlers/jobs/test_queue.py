@@ -252,3 +252,26 @@ def test_a_replacement_that_started_from_the_queue_is_stopped_by_the_rollback(cl
     }
     assert next(j for j in bedrock_double.jobs.values() if j.name == new.job_name).status in ("Stopping", "Stopped")
     assert records.get(clients.ssm, old.record_name)["jobArn"] == first
+
+
+def test_a_start_refused_while_the_job_provider_advanced_the_queue_is_announced_by_the_next_completion_pass(
+    clients, bedrock_double
+):
+    # Given a queued job whose start Bedrock refused for good while another resource's Create advanced the queue
+    bot, distilled, docs, _ = specs(limit=1)
+    first = create(clients, bot)
+    create(clients, distilled)
+    bedrock_double.finish_job(first, "Completed")
+    bedrock_double.fail_next("CreateModelCustomizationJob", "ValidationException", "Could not assume the role")
+    create(clients, docs)  # its advance meets distilled's refusal first: the provider cannot publish
+    topic = clients.sns.create_topic(Name="tailor-dev")["TopicArn"]
+    sent = []
+    publish = clients.sns.publish
+    clients.sns.publish = lambda **m: (sent.append(m), publish(**m))[1]
+    # When completion runs, twice
+    first_pass = completion.announce_failed_starts(clients, environment="dev", topic_arn=topic)
+    second_pass = completion.announce_failed_starts(clients, environment="dev", topic_arn=topic)
+    # Then the refusal is announced once, with its reason
+    assert first_pass == [distilled.job_name] and second_pass == []
+    (message,) = sent
+    assert "support-distilled" in message["Subject"] and "Could not assume the role" in message["Message"]

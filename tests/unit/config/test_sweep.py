@@ -255,7 +255,7 @@ def evaluate(**changes):
         ),
         (
             evaluate(top=7),
-            "jobs.support-bot.sweep.evaluate.top: is 7; allowed: 1 to 6",
+            "jobs.support-bot.sweep.evaluate.top: is 7; allowed: 1 to 5",
         ),
         (
             evaluate(dataset="examples/data/support/missing.jsonl"),
@@ -325,3 +325,19 @@ def test_the_sweep_name_and_trial_names_fit_bedrocks_limits_at_the_longest_keys(
 
     job = load(tmp_path, longest, name="e" * naming.MAX_ENV_LEN).jobs[key]
     assert all(len(t.name) <= naming.BEDROCK_NAME_MAX for t in job.trials) and len(job.name) <= 63
+
+
+def test_the_example_is_valid_under_the_committed_schema_which_knows_the_sweep_block():
+    import json
+
+    from cfnlint.jsonschema import StandardValidator
+
+    schema = json.loads((ROOT / "config" / "schema.json").read_text())
+    text = (ROOT / "examples" / "config" / "sweep.yaml").read_text()
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=../../config/schema.json"
+    assert [e.message for e in StandardValidator(schema).iter_errors(yaml.safe_load(text))] == []
+    # and an editor underlines what the validator refuses here too
+    broken = copy.deepcopy(EXAMPLE)
+    broken["jobs"]["support-bot"]["sweep"]["evaluate"]["task_type"] = "QnA"
+    broken["jobs"]["support-bot"]["sweep"]["learningRate"] = 0.00001
+    assert len(list(StandardValidator(schema).iter_errors(broken))) == 2
