@@ -145,7 +145,7 @@ def test_a_random_range_defaults_to_the_catalogs(tmp_path):
         ),
         (
             lambda d: sweep_of(d).update(epochCount=[2, 2]),
-            'jobs.support-bot.sweep.epochCount[1]: 2 is listed twice; each value is one trial axis point',
+            "jobs.support-bot.sweep.epochCount[1]: 2 is listed twice; each value is one trial axis point",
         ),
         (
             lambda d: sweep_of(d).update(epochCount=3),
@@ -225,7 +225,7 @@ def evaluate(**changes):
     [
         (
             evaluate(task_type="QnA"),
-            "jobs.support-bot.sweep.evaluate.task_type: is \"QnA\"; allowed: Summarization, Classification, "
+            'jobs.support-bot.sweep.evaluate.task_type: is "QnA"; allowed: Summarization, Classification, '
             "QuestionAndAnswer, Generation, Custom",
         ),
         (
