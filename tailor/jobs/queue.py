@@ -152,9 +152,11 @@ def advance(
         limit = min(int(r.get("maxConcurrentJobs") or 1) for _, r in waiting)
         running = running_jobs(clients.bedrock)
         result.limit, result.running = limit, len(running)
+        refused = False  # Bedrock's own quota is lower than the policy's, or it throttles: nothing more starts now
         for name, record in waiting:
             job_name = str(record["jobName"])
-            if job_name not in running and len(running) >= limit:
+            # A job already running under this name (a start whose recording was lost) is adopted, not counted twice.
+            if refused or (job_name not in running and len(running) >= limit):
                 result.waiting.append(job_name)
                 continue
             outcome, detail = _start(clients, name, record, now())
@@ -163,16 +165,12 @@ def advance(
                 result.started[job_name] = detail
             elif outcome == "failed":
                 result.failed[job_name] = detail
-                if on_failed is not None:
-                    failed = records.get(clients.ssm, name)
-                    if failed is not None:
-                        on_failed(name, failed)
+                failed = records.get(clients.ssm, name) if on_failed is not None else None
+                if on_failed is not None and failed is not None:
+                    on_failed(name, failed)
             elif outcome == "wait":
                 result.waiting.append(job_name)
-                # Bedrock's own quota is lower than the policy's, or it throttles: nothing more starts now.
-                result.waiting += [str(r["jobName"]) for _, r in waiting if str(r["jobName"]) not in result.waiting]
-                result.waiting = list(dict.fromkeys(w for w in result.waiting if w not in result.started))
-                break
+                refused = True
         result.running = len(running)
         log.info(
             "queue of %s: %d running of %d allowed; started %s; waiting %s",
