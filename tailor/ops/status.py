@@ -15,6 +15,7 @@ from typing import Any
 from tailor import naming, records
 from tailor.config.environment import Environment
 from tailor.config.serving import Serving
+from tailor.jobs import queue, sweep
 from tailor.serving.model import COMMITMENT_TERM, describe
 
 STAGES = (
@@ -60,8 +61,30 @@ def status(clients: Any, env: Environment, *, now: datetime) -> dict[str, Any]:
         "time": now.isoformat(timespec="seconds"),
         "jobs": [asdict(_job(clients, env, key, now)) for key in env.jobs],
         "servings": [asdict(_serving(clients, env, s, now)) for s in env.servings],
+        "sweeps": _sweeps(clients, env),
         "dashboard": naming.dashboard_url(env.name, env.region),
     }
+
+
+def _sweeps(clients: Any, env: Environment) -> dict[str, dict[str, Any]]:
+    """Each sweep's record as it is, with one row per trial (tailor.jobs.sweep says what a row holds)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, job in env.jobs.items():
+        if job.sweep is None:
+            continue
+        record = records.get(clients.ssm, naming.job_record_name(env.name, key))
+        if record is not None and record.get("kind") == sweep.KIND:
+            # The sweep record takes its trials' states at each completion pass; their own records are newer.
+            trials = [
+                {
+                    **trial,
+                    **sweep.summary(records.get(clients.ssm, sweep.trial_record_name(env.name, key, trial["name"]))),
+                }
+                for trial in record.get("trials") or []
+            ]
+            record = {**record, "trials": trials}
+            out[key] = {"status": record.get("status"), "trials": sweep.sweep_rows(record), "record": record}
+    return out
 
 
 def _job(clients: Any, env: Environment, key: str, now: datetime) -> JobState:
@@ -71,7 +94,26 @@ def _job(clients: Any, env: Environment, key: str, now: datetime) -> JobState:
         return JobState(
             key, job.name, "not deployed", None, None, None, None, None, None, None, "make deploy starts it"
         )
-    note = "" if record.get("jobName") == job.name else f"the config now names {job.name}: the next deploy replaces it"
+    if record.get("kind") == sweep.KIND:
+        winner = (record.get("winner") or {}).get("name")
+        detail = f"winner {winner}" if winner else f"{len(record.get('trials') or [])} trials: see the sweep below"
+        return JobState(
+            key,
+            str(record.get("sweepName")),
+            str(record.get("status")),
+            "sweep",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            detail,
+        )
+    named = record.get("jobName") == job.name
+    note = "" if named else f"the config now names {job.name}: the next deploy replaces it"
+    if record.get("status") == queue.QUEUED:
+        note = record.get("queueNote") or f"waiting for one of {record.get('maxConcurrentJobs')} job slots"
     stage = None
     if record.get("status") == "InProgress" and record.get("jobArn"):
         live = clients.bedrock.get_model_customization_job(jobIdentifier=record["jobArn"])
@@ -186,5 +228,7 @@ def render(report: dict[str, Any]) -> str:
         lines += ["", *table(header, serving_rows, right={4, 5})]
         if any(s["mode"] == "on_demand" for s in report["servings"]):
             lines.append("On-demand deployments bill per token: Tailor cannot see that cost.")
+    for key, swept in report.get("sweeps", {}).items():
+        lines += ["", f"Sweep {key} ({swept['status']}; * marks the winner):", *sweep.table(swept["record"])]
     lines += ["", f"Dashboard: {report['dashboard']}"]
     return "\n".join(lines)

@@ -202,7 +202,8 @@ def test_only_the_scheduler_role_can_be_passed_to_scheduler(assembly):
         s for s in statements if s["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
     ]
     assert scheduler and all(s["Resource"] == {"Fn::ImportValue": "Tailor-dev-SchedulerRoleArn"} for s in scheduler)
-    assert len(statements) == len(scheduler) + 1  # plus the one PassRole of the Bedrock service role
+    # plus the Bedrock service role's, to the two handlers that start queued jobs
+    assert len(statements) == len(scheduler) + 2
 
 
 def test_synth_refuses_a_plan_over_budget_before_building_any_stack(tmp_path):

@@ -125,12 +125,13 @@ def test_pass_role_is_scoped_to_the_service_role_and_to_bedrock(assembly):
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if "iam:PassRole" in json.dumps(s["Action"]) and "bedrock" in json.dumps(s.get("Condition"))
     ]
-    assert len(statements) == 1
-    (statement,) = statements
-    assert statement["Action"] == "iam:PassRole"
-    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+    # Two roles start jobs from the queue: the job provider's handler and the completion handler.
+    assert len(statements) == 2
     service_role = next(k for k in t.find_resources("AWS::IAM::Role") if k.startswith("BedrockServiceRole"))
-    assert statement["Resource"] == {"Fn::GetAtt": [service_role, "Arn"]}
+    for statement in statements:
+        assert statement["Action"] == "iam:PassRole"
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+        assert statement["Resource"] == {"Fn::GetAtt": [service_role, "Arn"]}
 
 
 def test_no_policy_grants_a_wildcard_action(assembly):

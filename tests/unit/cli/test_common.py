@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import boto3
 import pytest
 from botocore import exceptions as bex
 
@@ -47,6 +48,8 @@ def no_credentials(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup: nothing leaves the host
+    # boto3's default session keeps the credentials an earlier test in this worker resolved: start a fresh one.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
 
 def test_plan_live_without_credentials_is_one_line_exit_2(no_credentials, example_root, capsys):
