@@ -41,4 +41,6 @@ def run(args: argparse.Namespace) -> int:
 def environment(args: argparse.Namespace) -> Environment:
     directory = config_dir(args.config_dir)
     files = environment_files(directory, only=args.env)
-    return load_environment(files[0], load_catalog(args.catalog), base_dir=directory.resolve().parent)
+    # Datasets need not be on this machine: nothing here reads them (an operator may have only the config).
+    catalog = load_catalog(args.catalog)
+    return load_environment(files[0], catalog, base_dir=directory.resolve().parent, require_files=False)

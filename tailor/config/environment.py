@@ -89,7 +89,7 @@ class Parsed:
     problems: tuple[Problem, ...]
 
 
-def read_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Parsed:
+def read_environment(path: Path, catalog: Catalog, *, base_dir: Path, require_files: bool = True) -> Parsed:
     """Parses config/<env>.yaml without raising for what is written in it: its problems are in the result."""
     display = _display(path, base_dir)
     try:
@@ -101,12 +101,20 @@ def read_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Parsed:
     if foreign is not None and any(key not in (*TOP_REQUIRED, *TOP_OPTIONAL) for key in raw):
         problems.add("", f"is not {CONFIG_TEXT}: it looks like {foreign}")
         return Parsed(display, None, MappingProxyType({}), problems.items)
-    env, jobs = _parse(raw, problems, catalog, expected_name=path.stem, base_dir=base_dir, source=display)
+    env, jobs = _parse(
+        raw,
+        problems,
+        catalog,
+        expected_name=path.stem,
+        base_dir=base_dir,
+        source=display,
+        require_files=require_files,
+    )
     return Parsed(display, None if problems else env, MappingProxyType(jobs), problems.items)
 
 
-def load_environment(path: Path, catalog: Catalog, *, base_dir: Path) -> Environment:
-    parsed = read_environment(path, catalog, base_dir=base_dir)
+def load_environment(path: Path, catalog: Catalog, *, base_dir: Path, require_files: bool = True) -> Environment:
+    parsed = read_environment(path, catalog, base_dir=base_dir, require_files=require_files)
     if parsed.problems:
         raise UserError(parsed.problems)
     assert parsed.environment is not None
@@ -160,7 +168,14 @@ def parse_environment(
 
 
 def _parse(
-    raw: Any, problems: Problems, catalog: Catalog, *, expected_name: str, base_dir: Path, source: str
+    raw: Any,
+    problems: Problems,
+    catalog: Catalog,
+    *,
+    expected_name: str,
+    base_dir: Path,
+    source: str,
+    require_files: bool = True,
 ) -> tuple[Environment | None, dict[str, Job]]:
     """The environment (None when anything is wrong) and every job that parsed, named when the name is known."""
     top = schema.mapping(problems, "", raw, required=TOP_REQUIRED, optional=TOP_OPTIONAL)
@@ -251,6 +266,7 @@ def _parse(
             encrypt,
             base_dir,
             policy,
+            require_files=require_files,
         )
         if job is not None:
             parsed_jobs[job.key] = job

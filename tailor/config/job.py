@@ -89,6 +89,12 @@ class Job:
     def base_model(self) -> str:
         return self.model.model_id
 
+    @property
+    def data_present(self) -> bool:
+        """False when the config was read without requiring files and a local dataset was not there: the job's
+        name (a hash over the data's content) is then not the one a deploy would give it."""
+        return all(s.present for s in (self.training, *self.validation) if s is not None)
+
 
 def parse_job(
     problems: Problems,
@@ -102,6 +108,8 @@ def parse_job(
     encrypt: bool,
     base_dir: Path,
     policy: Policy,
+    *,
+    require_files: bool = True,
 ) -> Job | None:
     before = len(problems)
     if not isinstance(key, str) or not re.fullmatch(naming.KEY_PATTERN, key) or len(key) > naming.MAX_JOB_KEY_LEN:
@@ -143,9 +151,16 @@ def parse_job(
     hyperparameters, user_keys = _hyperparameters(
         problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization
     )
-    training = parse_data(problems, f"{path}.training_data", job.get("training_data"), base_dir)
+    training = parse_data(
+        problems, f"{path}.training_data", job.get("training_data"), base_dir, require_files=require_files
+    )
     validation = parse_validation(
-        problems, f"{path}.validation_data", job.get("validation_data"), customization, base_dir
+        problems,
+        f"{path}.validation_data",
+        job.get("validation_data"),
+        customization,
+        base_dir,
+        require_files=require_files,
     )
     logs = parse_invocation_logs(problems, f"{path}.invocation_logs", job.get("invocation_logs"))
     if logs is not None and ctype not in ("distillation", "reinforcement_fine_tuning"):
@@ -190,6 +205,7 @@ def parse_job(
             model=model,
             policy=policy,
             base_dir=base_dir,
+            require_files=require_files,
         )
         if job.get("sweep") is not None
         else None

@@ -43,6 +43,11 @@ class DataSource:
         return self.path is not None
 
     @property
+    def present(self) -> bool:
+        """False for a local file that was not there when the config was read without requiring files."""
+        return not self.is_local or self.sha256 is not None
+
+    @property
     def identity(self) -> str:
         return f"sha256:{self.sha256}" if self.is_local else self.location
 
@@ -60,7 +65,11 @@ class Vpc:
     security_group_ids: tuple[str, ...]
 
 
-def parse_data(problems: Problems, path: str, value: Any, base_dir: Path) -> DataSource | None:
+def parse_data(
+    problems: Problems, path: str, value: Any, base_dir: Path, *, require_files: bool = True
+) -> DataSource | None:
+    """`require_files=False` (the operator commands): a missing local file is accepted, without its digest, so
+    serving can be extended or ended from a machine that does not hold the datasets."""
     location = schema.string(problems, path, value)
     if location is None:
         return None
@@ -83,6 +92,8 @@ def parse_data(problems: Problems, path: str, value: Any, base_dir: Path) -> Dat
         )
         return None
     file = (base_dir / location).resolve()
+    if not file.is_file() and not require_files:
+        return DataSource(location, file)
     if not file.is_file():
         problems.add(
             path,
@@ -110,7 +121,13 @@ def _outside(location: str, base_dir: Path) -> str | None:
 
 
 def parse_validation(
-    problems: Problems, path: str, value: Any, customization: Customization, base_dir: Path
+    problems: Problems,
+    path: str,
+    value: Any,
+    customization: Customization,
+    base_dir: Path,
+    *,
+    require_files: bool = True,
 ) -> tuple[DataSource, ...]:
     if value is None:
         return ()
@@ -121,7 +138,9 @@ def parse_validation(
     if not 1 <= len(items) <= MAX_VALIDATION_SETS:
         problems.add(path, f"has {len(items)} entries; allowed: 1 to {MAX_VALIDATION_SETS}")
     sources = [
-        parse_data(problems, f"{path}[{i}]" if isinstance(value, list) else path, item, base_dir)
+        parse_data(
+            problems, f"{path}[{i}]" if isinstance(value, list) else path, item, base_dir, require_files=require_files
+        )
         for i, item in enumerate(items)
     ]
     return tuple(s for s in sources if s is not None)

@@ -157,6 +157,7 @@ def parse_sweep(
     model: Model,
     policy: Policy,
     base_dir: Path,
+    require_files: bool = True,
 ) -> Sweep | None:
     """`fixed`: the hyperparameters the job sets itself (a swept one may not be set there too)."""
     before = len(problems)
@@ -221,6 +222,7 @@ def parse_sweep(
             policy=policy,
             base_dir=base_dir,
             trials=len(trials),
+            require_files=require_files,
         )
         if evaluation is None:
             return None
@@ -361,13 +363,21 @@ def _axis(problems: Problems, path: str, raw: Any, spec: Hyperparameter) -> _Dra
 
 
 def _evaluation(
-    problems: Problems, path: str, raw: Any, *, model: Model, policy: Policy, base_dir: Path, trials: int
+    problems: Problems,
+    path: str,
+    raw: Any,
+    *,
+    model: Model,
+    policy: Policy,
+    base_dir: Path,
+    trials: int,
+    require_files: bool = True,
 ) -> Evaluation | None:
     before = len(problems)
     block = schema.mapping(
         problems, path, raw, required=("dataset", "task_type", "metrics"), optional=EVALUATE_KEYS[3:]
     )
-    dataset = parse_data(problems, f"{path}.dataset", block.get("dataset"), base_dir)
+    dataset = parse_data(problems, f"{path}.dataset", block.get("dataset"), base_dir, require_files=require_files)
     task = schema.string(problems, f"{path}.task_type", block.get("task_type"), choices=TASK_TYPES)
     metrics = schema.string_list(problems, f"{path}.metrics", block.get("metrics"), choices=tuple(METRICS))
     if isinstance(block.get("metrics"), list) and not 1 <= len(block["metrics"]) <= MAX_METRICS:

@@ -110,8 +110,12 @@ def _job(clients: Any, env: Environment, key: str, now: datetime) -> JobState:
             None,
             detail,
         )
-    named = record.get("jobName") == job.name
-    note = "" if named else f"the config now names {job.name}: the next deploy replaces it"
+    if not job.data_present:
+        note = "its datasets are not on this machine, so whether the config changed it is not known"
+    elif record.get("jobName") != job.name:
+        note = f"the config now names {job.name}: the next deploy replaces it"
+    else:
+        note = ""
     if record.get("status") == queue.QUEUED:
         note = record.get("queueNote") or f"waiting for one of {record.get('maxConcurrentJobs')} job slots"
     stage = None

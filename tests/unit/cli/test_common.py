@@ -10,6 +10,7 @@ from botocore import exceptions as bex
 
 from tailor.cli import main
 from tailor.cli.common import CommandError, aws_access, describe_aws_failure
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -69,3 +70,42 @@ def test_plan_live_against_an_endpoint_that_refuses_connections_gives_up_quickly
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "cannot read serving state from SSM: cannot reach AWS" in err
     assert time.monotonic() - started < 30  # three attempts with short timeouts, not the handlers' minutes
+
+
+@pytest.fixture
+def config_only(tmp_path):
+    """A checkout holding the configs but not the datasets (git-ignored data, an operator's laptop)."""
+    import shutil
+
+    (tmp_path / "config").mkdir()
+    shutil.copy(ROOT / "config" / "dev.yaml", tmp_path / "config" / "dev.yaml")
+    return tmp_path / "config"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["serving", "expire", "dev", "micro-eval"], ["serving", "extend", "dev", "micro-eval", "--hours", "1"]],
+    ids=["expire", "extend"],
+)
+def test_operator_commands_need_the_config_but_not_the_datasets(no_credentials, config_only, command, capsys):
+    # When serving must end and this machine has only the config
+    code = main([*command, "--config-dir", str(config_only)])
+    # Then the command gets as far as AWS (here: no credentials, exit 2), with no word about the datasets
+    err = capsys.readouterr().err
+    assert code == 2 and "no AWS credentials found" in err and "not found" not in err
+
+
+def test_the_plan_still_requires_the_datasets(config_only, capsys):
+    assert main(["plan", "dev", "--config-dir", str(config_only)]) == 1
+    assert 'local file "examples/data/support/train.jsonl" not found' in capsys.readouterr().err
+
+
+def test_read_without_the_datasets_the_jobs_say_their_names_are_unknown(config_only):
+    from tailor.config.catalog import load_catalog
+    from tailor.config.environment import load_environment
+
+    env = load_environment(config_only / "dev.yaml", load_catalog(), base_dir=config_only.parent, require_files=False)
+    assert not env.jobs["support-bot"].data_present and env.jobs["math-grader"].data_present is False
+    assert "micro-eval" in env.throughputs
+    with_data = load_environment(ROOT / "config" / "dev.yaml", load_catalog(), base_dir=ROOT)
+    assert all(job.data_present for job in with_data.jobs.values())
