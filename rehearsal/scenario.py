@@ -22,14 +22,14 @@ from rehearsal import cdk, config, emulated, processes
 from rehearsal.calls import check_calls, deployed_of, functions_of
 from rehearsal.control import Control
 from rehearsal.timeline import Timeline
-from tailor import naming
+from tailor import naming, observability
 from tailor.config.catalog import load_catalog
 from tailor.config.environment import Environment, load_environment
 from tailor.serving.model import TAG_EXPIRES_AT, parse_time
 
 ROOT = processes.ROOT
 REGION_DEFAULT = "us-east-1"
-JOB_SECONDS = 60
+JOB_SECONDS = 40  # each job's training time in the local Bedrock
 SERVE_SECONDS = 5
 EXPIRE_AHEAD = timedelta(seconds=150)  # the shortest life `tailor serving extend` gives, plus a margin
 
@@ -65,6 +65,7 @@ class Rehearsal:
     functions: dict[str, tuple[str, str]] = field(default_factory=dict)  # physical name -> (stack, logical id)
     deployed: dict[str, dict[str, str]] = field(default_factory=dict)  # stack -> logical id -> physical id
     exports: dict[str, str] = field(default_factory=dict)
+    replaced: list[str] = field(default_factory=list)  # names of jobs a deploy replaced (each started once)
 
     def __post_init__(self) -> None:
         self.run = self.options.run_dir
@@ -126,7 +127,7 @@ class Rehearsal:
         self.env = self._write_and_load(rehearsal_config, catalog)
         self._deploy("first deploy", expect_changes=True)
         self._notifications()  # subscribes a queue to the environment's topic, to read every message from here on
-        self._check_started_once()
+        self._check_queued_at_deploy()
         self._check_datasets_under_the_key()
         self._check_throughputs_bought()
         self._extend_throughput_to_soon()
@@ -138,17 +139,19 @@ class Rehearsal:
             self._show_status()
             self._start_expiries()  # while the withheld job's completion is still to come
             self._check_withheld(withheld)
+            self._check_each_job_started_once()
         self._await_expiries()
+        self._check_observability()
         self._destroy()
         self._check_iam()
         self._collect_bedrock_events()
 
     # ------------------------------------------------------------------------------------------------ steps
     def _bedrock_settings(self, env: Environment) -> list[str]:
-        jobs = max(2, len(env.jobs) + 1)
+        jobs = env.policy.max_concurrent_jobs
         self.notes.append(
-            f"local Bedrock: {jobs} concurrent jobs (Bedrock's default is 2, UNCONFIRMED): this config starts "
-            f"{len(env.jobs)} jobs at one deploy and Tailor does not queue them yet"
+            f"local Bedrock: {jobs} concurrent jobs, as policy.max_concurrent_jobs says (Bedrock's default of 2 is "
+            "UNCONFIRMED in AWS's documentation)"
         )
         legacy = sorted({j.base_model for j in env.jobs.values() if j.model.status == "legacy"})
         if legacy:
@@ -198,10 +201,19 @@ class Rehearsal:
 
     def _write_and_load(self, rehearsal_config: config.RehearsalConfig, catalog: Any) -> Environment:
         path = rehearsal_config.write(self.run / "config", self.env_name)
-        return load_environment(path, catalog, base_dir=ROOT)
+        env = load_environment(path, catalog, base_dir=ROOT)
+        # The run directory is shaped like a checkout, so `tailor ... --config-dir <run>/config` finds the local
+        # datasets where the config says they are (relative to the config directory's parent).
+        for job in env.jobs.values():
+            for source in (job.training, *job.validation):
+                if source is not None and source.path is not None:
+                    target = self.run / source.location
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source.path, target)
+        return env
 
     def _deploy(self, label: str, *, expect_changes: bool) -> None:
-        before = len(self._mutating_calls())
+        started = time.time()
         synth = self._timed(f"synth ({label})", lambda: self.cli.synth(self.env_name, self.run / "config", self._out()))
         if not synth.ok:
             raise RehearsalFailed(f"{label}: cdk synth failed: {synth.tail(8)}")
@@ -221,7 +233,7 @@ class Rehearsal:
             raise RehearsalFailed(f"{label} failed")
         if not expect_changes:
             unchanged = outcome.output.count("(no changes)")
-            new_calls = self._mutating_calls()[before:]
+            new_calls = self._provider_calls(since=started)
             self.check(
                 f"{label}: no stack changed and Bedrock was asked for nothing",
                 unchanged >= 3 and not new_calls,
@@ -231,18 +243,35 @@ class Rehearsal:
     def _out(self) -> Path:
         return self.run / "cdk.out"
 
-    def _check_started_once(self) -> None:
-        creates = [c for c in self.control.calls() if c.get("operation") == "CreateModelCustomizationJob"]
-        names = [
-            c["params"].get("jobName")
-            for c in creates
-            if not str(c["params"].get("jobName", "")).startswith("rehearsal-seed")
+    def _job_starts(self) -> list[str]:
+        return [
+            str(c["params"].get("jobName"))
+            for c in self.control.calls()
+            if c.get("operation") == "CreateModelCustomizationJob"
+            and c.get("status") == 200
+            and not str(c["params"].get("jobName", "")).startswith("rehearsal-seed")
         ]
-        wanted = sorted(j.name for j in self.env.jobs.values())
+
+    def _check_queued_at_deploy(self) -> None:
+        limit = self.env.policy.max_concurrent_jobs
+        started = self._job_starts()
+        queued = [k for k in self.env.jobs if self._job_record(k).get("status") == "queued"]
+        expected = min(limit, len(self.env.jobs))
         self.check(
-            "every job starts once",
-            sorted(set(names)) == wanted and len(names) == len(wanted),
-            f"{len(names)} CreateModelCustomizationJob calls for {len(wanted)} jobs",
+            f"the deploy starts {expected} jobs (policy.max_concurrent_jobs: {limit}) and queues the rest",
+            len(started) == len(set(started)) == expected and len(queued) == len(self.env.jobs) - expected,
+            f"started {len(started)}; queued: {', '.join(sorted(queued)) or 'none'}",
+        )
+
+    def _check_each_job_started_once(self) -> None:
+        started = self._job_starts()
+        wanted = {j.name for j in self.env.jobs.values()} | set(self.replaced)
+        most = _most_at_once(self.control.events(), self.env_name)
+        limit = self.env.policy.max_concurrent_jobs
+        self.check(
+            f"every job started exactly once, never more than {limit} at a time",
+            sorted(started) == sorted(wanted) and most <= limit,
+            f"{len(started)} starts for {len(wanted)} jobs; at most {most} InProgress together",
         )
 
     def _check_datasets_under_the_key(self) -> None:
@@ -286,7 +315,8 @@ class Rehearsal:
                 self._pause_reconciler()
 
     def _replace_a_job(self, rehearsal_config: config.RehearsalConfig, catalog: Any) -> None:
-        job, name, value = _a_hyperparameter_change(self.env)
+        running = {k for k in self.env.jobs if self._job_record(k).get("status") == "InProgress"}
+        job, name, value = _a_hyperparameter_change(self.env, running)
         if job is None:
             self.notes.append("no job has an integer hyperparameter to change: the replacement step was skipped")
             return
@@ -305,14 +335,17 @@ class Rehearsal:
         self._deploy(f"deploy changing jobs.{job}.{name}", expect_changes=True)
         new = self.env.jobs[job]
         state = self._jobs()
+        record = self._job_record(job)
         stopped = state.get(old.name, {}).get("status") in ("Stopping", "Stopped")
-        started = new.name in state and new.name != old.name
+        # The new job starts at once if a slot is free, else when the old one's stop frees it
+        started = new.name != old.name and (new.name in state or record.get("jobName") == new.name)
+        self.replaced.append(old.name)
         self.check(
             "a hyperparameter change replaces the job and stops the old one",
             stopped and started,
             (
                 f"old {old.name} {state.get(old.name, {}).get('status')}; new {new.name} "
-                f"{state.get(new.name, {}).get('status')}"
+                f"{state.get(new.name, {}).get('status') or record.get('status')}"
             ),
         )
         self.control.release(self._job_arn(old.name))
@@ -324,7 +357,9 @@ class Rehearsal:
         pattern, target = self._completion_rule()
         delivered: set[str] = set()
         seen = 0
-        deadline = time.monotonic() + self.options.job_seconds + 240
+        # The queue runs them policy.max_concurrent_jobs at a time: a round of job_seconds per slot-full.
+        rounds = -(-(len(self.env.jobs) + len(self.replaced)) // self.env.policy.max_concurrent_jobs)
+        deadline = time.monotonic() + rounds * (self.options.job_seconds + 30) + 180
         while time.monotonic() < deadline:
             for entry in self.control.eventbridge(since=seen):
                 seen = max(seen, entry["seq"])
@@ -482,6 +517,20 @@ class Rehearsal:
             not billed and not running,
             f"billed {[b['name'] for b in billed]}; running {running}",
         )
+        data = naming.stack_name(self.env_name, "Data")
+        template = json.loads((self._out() / f"{data}.template.json").read_text())["Resources"]
+        buckets = {self.deployed[data][k] for k, r in template.items() if r["Type"] == "AWS::S3::Bucket"}
+        left = buckets & {b["Name"] for b in self.aws.s3.list_buckets()["Buckets"]}
+        emptied = [
+            c
+            for c in self._function_calls()
+            if c.get("operation") == "DeleteObjects" and "Emptier" in self.functions.get(c["function"], ("", ""))[1]
+        ]
+        self.check(
+            "the data stays or goes as retention.data says (emptied first, so real CloudFormation can delete it)",
+            left == buckets if self.env.retain_data else not left and bool(emptied),
+            f"{len(left)} of {len(buckets)} buckets left; {len(emptied)} DeleteObjects calls by the bucket emptier",
+        )
         models = self._custom_models()
         kept = [m for m in models if m.startswith(f"{naming.PROJECT}-{self.env_name}-")]
         retained = {j.name for j in self.env.jobs.values() if j.retain_custom_model}
@@ -492,6 +541,54 @@ class Rehearsal:
                 f"left: {sorted(kept) or 'none'}; retention.custom_models "
                 f"{'retain' if self.env.retain_custom_models else 'delete'}"
             ),
+        )
+
+    def _check_observability(self) -> None:
+        """What the functions write is what the dashboard and alarms read: EMF metrics under {Environment}, JSON log
+        lines with the correlation keys, and a dashboard that names only metrics something emits."""
+        stack = naming.stack_name(self.env_name, "Guard")
+        template = json.loads((self._out() / f"{stack}.template.json").read_text())["Resources"]
+        (group,) = [
+            self.deployed[stack][r["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]
+            for logical, r in template.items()
+            if r["Type"] == "AWS::Lambda::Function" and logical.startswith("Teardown")
+        ]
+        lines = []
+        for page in self.aws.logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+            for event in page["events"]:
+                try:
+                    lines.append(json.loads(event["message"]))
+                except ValueError:
+                    continue
+        emf = [d for d in lines if isinstance(d, dict) and "_aws" in d]
+        blocks = [b for d in emf for b in d["_aws"].get("CloudWatchMetrics", [])]
+        logs = [d for d in lines if isinstance(d, dict) and "_aws" not in d and "level" in d]
+        self.check(
+            "the teardown function's metrics are EMF lines under Tailor/{Environment}, its log lines carry the keys",
+            bool(blocks)
+            and all(b["Namespace"] == observability.NAMESPACE and b["Dimensions"] == [["Environment"]] for b in blocks)
+            and any(observability.MANAGED_SERVING in d for d in emf)
+            and bool(logs)
+            and all(d.get("environment") == self.env_name for d in logs),
+            f"{len(emf)} EMF lines, {len(logs)} log lines in {group}",
+        )
+        body = json.loads(
+            self.aws.cloudwatch.get_dashboard(DashboardName=naming.dashboard_name(self.env_name))["DashboardBody"]
+        )
+        named = {
+            item
+            for widget in body.get("widgets", [])
+            for metric in (widget.get("properties") or {}).get("metrics") or []
+            for i, item in enumerate(metric)
+            if i > 0 and isinstance(metric[i - 1], str) and metric[i - 1] == observability.NAMESPACE
+        }
+        url = self.exports.get(naming.export_name(self.env_name, "DashboardUrl"))
+        self.check(
+            "the dashboard is deployed, names only metrics the functions emit, and its URL is exported",
+            bool(named)
+            and named <= observability.emitted()
+            and url == naming.dashboard_url(self.env_name, self.region),
+            f"{len(named)} Tailor metrics on it; unknown: {sorted(named - observability.emitted()) or 'none'}",
         )
 
     def _check_iam(self) -> None:
@@ -623,6 +720,24 @@ class Rehearsal:
                 self.timeline.add("sns", subject, when=sent)
                 self.aws.sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def _function_calls(self) -> list[dict[str, Any]]:
+        """Every AWS call the deployed Python functions made (rehearsal/call_hook.py writes them)."""
+        log = self.run / "function-calls.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
+
+    def _provider_calls(self, *, since: float) -> list[dict[str, Any]]:
+        """Bedrock create/update/delete/stop calls since `since` from the functions CloudFormation invokes (the job
+        and serving providers), read from the functions' own call log: the completion handler's reconcile passes
+        start queued jobs at any time, and are not the deploy's doing."""
+        return [
+            c
+            for c in self._function_calls()
+            if c.get("time", 0) >= since
+            and c.get("service") == "bedrock"
+            and str(c.get("operation", "")).startswith(("Create", "Update", "Delete", "Stop"))
+            and "Completion" not in self.functions.get(c.get("function", ""), ("", "Completion"))[1]
+        ]
+
     def _mutating_calls(self) -> list[dict[str, Any]]:
         return [
             c
@@ -743,8 +858,26 @@ def _as_event(entry: dict[str, Any], region: str) -> dict[str, Any]:
     }
 
 
-def _a_hyperparameter_change(env: Environment) -> tuple[str | None, str, Any]:
+def _most_at_once(events: list[dict[str, Any]], environment: str) -> int:
+    """The most of this environment's jobs InProgress at the same time, from the local Bedrock's timeline."""
+    running: set[str] = set()
+    most = 0
+    for event in events:
+        name = str(event.get("name", ""))
+        if event.get("kind") != "job" or event.get("stage") or not name.startswith(f"{naming.PROJECT}-{environment}-"):
+            continue
+        if event.get("new") == "InProgress":
+            running.add(name)
+        else:
+            running.discard(name)
+        most = max(most, len(running))
+    return most
+
+
+def _a_hyperparameter_change(env: Environment, running: set[str]) -> tuple[str | None, str, Any]:
     for key, job in sorted(env.jobs.items()):
+        if key not in running:
+            continue
         for name, spec in job.customization.hyperparameters.items():
             value = job.hyperparameters.get(name)
             if spec.type == "int" and isinstance(value, int) and spec.maximum is not None:
