@@ -76,9 +76,14 @@ def start_local_bedrock(run_dir: Path, *, args: list[str]) -> Server:
     raise RehearsalSetupError(f"the local Bedrock did not start; its log: {log}")
 
 
-def start_emulator(run_dir: Path, *, account: str, region: str, bedrock_url: str, call_log: Path) -> Server:
+def require_emulator() -> None:
+    """Before anything starts: the emulator's own virtual environment (make .venv-emulator/.installed)."""
     if not EMULATOR_PYTHON.is_file():
         raise RehearsalSetupError(f"no emulator environment at {EMULATOR_PYTHON.parent.parent}; run `make rehearse`")
+
+
+def start_emulator(run_dir: Path, *, account: str, region: str, bedrock_url: str, call_log: Path) -> Server:
+    require_emulator()
     _install_call_hook()
     port = free_port()
     tmp = run_dir / "emulator-tmp"

@@ -25,6 +25,7 @@ from rehearsal.timeline import Timeline
 from tailor import naming, observability
 from tailor.config.catalog import load_catalog
 from tailor.config.environment import Environment, load_environment
+from tailor.errors import UserError
 from tailor.serving.model import TAG_EXPIRES_AT, parse_time
 
 ROOT = processes.ROOT
@@ -80,15 +81,20 @@ class Rehearsal:
         user_env = load_environment(source, catalog, base_dir=ROOT)  # the user's config must be valid first
         self.region = user_env.region
         settings = self._bedrock_settings(user_env)
+        processes.require_emulator()
         bedrock = processes.start_local_bedrock(self.run, args=settings)
         self.timeline.add("harness", f"local Bedrock on {bedrock.url} ({' '.join(settings)})")
-        emulator = processes.start_emulator(
-            self.run,
-            account=config.ACCOUNT,
-            region=self.region,
-            bedrock_url=bedrock.url,
-            call_log=self.run / "function-calls.jsonl",
-        )
+        try:
+            emulator = processes.start_emulator(
+                self.run,
+                account=config.ACCOUNT,
+                region=self.region,
+                bedrock_url=bedrock.url,
+                call_log=self.run / "function-calls.jsonl",
+            )
+        except BaseException:
+            bedrock.stop()  # nothing started is left running
+            raise
         self.timeline.add("harness", f"ministack on {emulator.url}")
         self.control = Control(bedrock.url)
         self.aws = emulated.clients(
@@ -911,4 +917,12 @@ def main(argv: list[str] | None = None) -> int:
         config_dir=args.config_dir,
         inject=tuple(args.inject or ()),
     )
-    return Rehearsal(options).main()
+    try:
+        return Rehearsal(options).main()
+    except UserError as exc:  # the user's own config does not validate: the same lines as make synth
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except processes.RehearsalSetupError as exc:
+        print(f"rehearsal: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,42 @@
+"""`python -m rehearsal` refuses what it cannot rehearse in one line, before it starts anything (fast: no servers)."""
+
+from __future__ import annotations
+
+import shutil
+
+from rehearsal import processes, scenario
+from tests.conftest import ROOT
+
+
+def config_dir(tmp_path, text: str | None = None):
+    directory = tmp_path / "config"
+    directory.mkdir()
+    if text is None:
+        shutil.copy(ROOT / "config" / "dev.yaml", directory / "dev.yaml")
+    else:
+        (directory / "dev.yaml").write_text(text)
+    return directory
+
+
+def test_an_unknown_environment_is_one_line_exit_2(tmp_path, capsys):
+    code = scenario.main(["nosuch", "--config-dir", str(config_dir(tmp_path)), "--run-dir", str(tmp_path / "run")])
+    assert code == 2 and capsys.readouterr().err.count("\n") == 1
+
+
+def test_an_invalid_config_prints_its_problems_like_synth_exit_1(tmp_path, capsys):
+    directory = config_dir(tmp_path, "environment: dev\nregion: us-east-1\njobs: {bot: {type: fine_tuning}}\n")
+    code = scenario.main(["dev", "--config-dir", str(directory), "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1 and "jobs.bot" in err and "Traceback" not in err
+
+
+def test_without_the_emulator_installed_it_says_what_to_run_and_starts_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(processes, "EMULATOR_PYTHON", tmp_path / "none" / "bin" / "python")
+    started = []
+    monkeypatch.setattr(processes, "start_local_bedrock", lambda *a, **k: started.append("bedrock"))
+    code = scenario.main(["dev", "--config-dir", str(config_dir(tmp_path)), "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert (
+        code == 2 and err == f"rehearsal: error: no emulator environment at {tmp_path / 'none'}; run `make rehearse`\n"
+    )
+    assert started == []
