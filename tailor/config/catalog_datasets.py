@@ -13,7 +13,7 @@ from tailor.datasets.rules import FORMATS, SEVERITIES, DatasetRules
 from tailor.errors import Problems
 
 # Dataset rules shared by a customization's training and validation files, and how each value is checked.
-_DATASET_COUNTS = ("max_tokens_per_record", "max_system_blocks")
+_DATASET_COUNTS = ("max_tokens_per_record", "max_system_blocks", "max_total_records")
 _DATASET_RATES = ("chars_per_token", "conservative_chars_per_token")
 _DATASET_FLAGS = ("single_turn_only", "mixed_media", "reasoning", "schema_version_required", "blank_lines_are_errors")
 _DATASET_WORDS = ("reserved_words", "discouraged_words")

@@ -68,6 +68,9 @@ class DatasetRules:
     format: str
     min_records: int | None = None
     max_records: int | None = None
+    # Training and validation records of one job together (Claude 3 Haiku and Llama 3.1 document 10,000): checked
+    # across the files by tailor.jobs.preflight, since each file is validated alone.
+    max_total_records: int | None = None
     recommended_min_records: int | None = None
     max_tokens_per_record: int | None = None
     max_bytes: int | None = None
@@ -108,6 +111,7 @@ class DatasetRules:
         for name in (
             "min_records",
             "max_records",
+            "max_total_records",
             "recommended_min_records",
             "max_tokens_per_record",
             "max_bytes",

@@ -106,8 +106,33 @@ def _check(
                 report.bytes_read,
                 tuple(str(w) for w in report.warnings),
             )
+        problems.extend(_check_total(job, source, stats))
         problems.extend(_check_prompts(job, source, max_errors))
     return problems, MappingProxyType(stats)
+
+
+def _check_total(job: Job, source: str, stats: Mapping[tuple[str, str], DatasetStats]) -> list[Problem]:
+    """Bedrock counts a job's training and validation records together against one cap: each file can be within
+    its own bound while the sum is over it. S3 datasets are counted by the job resource's check of each file only,
+    so a job with S3 data is judged here by its local files alone (a lower bound)."""
+    rules = job.customization.training_rules
+    cap = rules.max_total_records if rules is not None else None
+    counted = [stats[(job.key, role)] for role, _ in inputs.datasets(job) if (job.key, role) in stats]
+    total = sum(s.records for s in counted)
+    if cap is None or len(counted) < 2 or total <= cap:
+        return []
+    files = ", ".join(f"{s.location} {s.records:,}" for s in counted)
+    return [
+        Problem(
+            source,
+            f"jobs.{job.key}",
+            (
+                f"its training and validation data hold {total:,} records together ({files}); {job.base_model} "
+                f"takes at most {cap:,} for {job.type}, training and validation counted together; move records out "
+                "of the validation set or drop some"
+            ),
+        )
+    ]
 
 
 def _check_prompts(job: Job, source: str, max_errors: int) -> list[Problem]:
