@@ -15,6 +15,7 @@ from typing import Any
 
 from tailor import naming, records
 from tailor.config.environment import Environment
+from tailor.serving.lifecycle import DEPLOYED_HOURS
 from tailor.serving.model import expiry, format_time, parse_time
 
 
@@ -88,16 +89,19 @@ def _serving_change(
         )
     if record.get("status") == "pending":
         return Change("UNCHANGED", path, "pending: starts when its job completes")
+    # What CloudFormation holds: an operator's `tailor serving extend` changed the life, not the properties.
+    deployed = record.get(DEPLOYED_HOURS, record.get("hours"))
     if record.get("status") == "deleted":
-        if serving.hours != record.get("hours"):
+        if serving.hours != deployed:
             return Change("REVIVE", path, f"gone since {record.get('deletedAt')}; the new hours buy it again", worst)
         return Change("STAYS GONE", path, f"gone since {record.get('deletedAt')} ({record.get('deletedReason')})")
-    if serving.hours is not None and serving.hours != record.get("hours"):
+    if serving.hours is not None and serving.hours != deployed:
         created = parse_time(record.get("createdAt"))
         new = format_time(expiry(created, serving.hours)) if created else "?"
         longer = (record.get("hours") or 0) < serving.hours
         return Change("EXTEND" if longer else "SHORTEN", path, f"ends at {new} instead of {record.get('expiresAt')}")
-    return Change("UNCHANGED", path, f"{record.get('arn')} until {record.get('expiresAt')}")
+    kept = f" (set by {record.get('changedBy')}: kept)" if DEPLOYED_HOURS in record else ""
+    return Change("UNCHANGED", path, f"{record.get('arn')} until {record.get('expiresAt')}{kept}")
 
 
 def _since(text: Any, now: datetime) -> str:

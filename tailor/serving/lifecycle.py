@@ -38,6 +38,10 @@ class ServingError(Exception):
     """A serving request that cannot proceed; the message is one line a person can act on."""
 
 
+# The `hours` CloudFormation's properties hold, kept in a serving record while an operator's life is in force.
+DEPLOYED_HOURS = "deployedHours"
+
+
 def ensure(
     clients: Any, wiring: Wiring, record: dict[str, Any], model_arn: str, *, generation: str, now: datetime
 ) -> dict[str, Any]:
@@ -171,16 +175,22 @@ def _arm(clients: Any, wiring: Wiring, served: Served, now: datetime) -> None:
 
 
 def set_expiry(
-    clients: Any, wiring: Wiring, record: dict[str, Any], hours: float, *, now: datetime
+    clients: Any, wiring: Wiring, record: dict[str, Any], hours: float, *, now: datetime, by_operator: bool = False
 ) -> dict[str, Any] | None:
     """A changed `hours`: the expiry moves in place (creation time + hours); the old schedule is replaced.
 
+    `hours` is the life in force. An operator's (`tailor serving extend`) leaves CloudFormation's properties as
+    they were, so the record keeps those as DEPLOYED_HOURS: what the next deploy compares the config with (it
+    re-applies hours only when the config's change). A deploy's own change drops it.
     None when the resource is gone (deleted out of band): the caller starts it again.
     """
     served = describe(clients.bedrock, record["mode"], record["arn"])
     if served is None:
         return None
-    updated_record = {**record, "hours": hours}
+    updated_record = {k: v for k, v in record.items() if k != DEPLOYED_HOURS}
+    if by_operator:
+        updated_record[DEPLOYED_HOURS] = record.get(DEPLOYED_HOURS, record.get("hours"))
+    updated_record["hours"] = hours
     served = _with_expiry(clients, wiring, served, updated_record, now)
     updated = {**updated_record, "expiresAt": served.tags.get(TAG_EXPIRES_AT), "updatedAt": format_time(now)}
     records.put(clients.ssm, record["recordName"], updated)

@@ -97,7 +97,7 @@ def extend(clients: Any, wiring: Wiring, key: str, *, hours: float, max_hours: f
             f"from now; to end it now use `tailor serving expire {wiring.environment} {key}`"
         )
     before = record.get("expiresAt") or ""
-    updated = set_expiry(clients, wiring, record, hours, now=now)
+    updated = set_expiry(clients, wiring, record, hours, now=now, by_operator=True)
     if updated is None:
         raise OperationError(f"{key}: {record['arn']} no longer exists (deleted outside Tailor)")
     after = str(updated.get("expiresAt") or "")

@@ -120,3 +120,32 @@ def test_a_shortened_life_is_announced(live, wiring, bedrock_double):
     assert spec.hours == 4
     result = operations.extend(live.clients, wiring, "micro-eval", hours=2, max_hours=8, now=at(bedrock_double))
     assert result.action == "shortened" and result.expires_at == "2026-11-25T11:00:00Z"
+
+
+def test_preview_after_an_extension_sees_the_unchanged_config_as_unchanged(live, wiring, bedrock_double):
+    from tailor.jobs.preflight import check_datasets
+    from tailor.ops import preview
+    from tailor.plan.build import build_plan
+    from tests.handlers.helpers import environment
+
+    env = environment("dev")
+    micro = env.throughputs["micro-eval"]
+    entry = replace(micro, model=replace(micro.model, value=live.spec.model_value), name=live.spec.name)
+    env = replace(env, throughputs={**env.throughputs, "micro-eval": entry})
+
+    def action() -> tuple[str, str]:
+        changes = preview.preview(live.clients, env, build_plan(env, check_datasets(env)), now=at(bedrock_double))
+        (change,) = [c for c in changes if c["path"] == "throughputs.micro-eval"]
+        return change["action"], change["detail"]
+
+    assert action()[0] == "UNCHANGED"
+    # When the operator gives it 6 hours: CloudFormation still holds the config's 4, so a deploy changes nothing
+    operations.extend(live.clients, wiring, "micro-eval", hours=6, max_hours=8, now=at(bedrock_double))
+    kind, detail = action()
+    assert kind == "UNCHANGED" and detail.endswith("until 2026-11-25T15:00:00Z (set by tailor serving extend: kept)")
+    # When the config's hours change and are deployed, they are what the record holds again
+    longer = replace(live.spec, hours=7)
+    update = cfn("Update", longer, old=live.spec, physical_id=live.spec.name, request_id="req-3")
+    serving_resource.on_event(update, live.clients, wiring, now=at(bedrock_double))
+    record = records.get(live.clients.ssm, live.spec.record_name)
+    assert record["hours"] == 7 and "deployedHours" not in record
