@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from functions.wiring import configure_logging, from_environment, job_serving_wiring
 from tailor import aws
-from tailor.jobs import completion, queue, sweep
+from tailor.jobs import completion, queue, sweep_refresh
 from tailor.serving import job_serving
 
 configure_logging()
@@ -44,7 +44,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         log.error("the job queue could not advance: %s: %s", aws.error_code(exc), aws.error_message(exc))
         advanced = queue.Advance()
     refused = completion.announce_failed_starts(clients, environment=environment, topic_arn=topic_arn)
-    sweeps = sweep.refresh(clients, environment, topic_arn=topic_arn, now=_now)
+    sweeps = sweep_refresh.refresh(clients, environment, topic_arn=topic_arn, now=_now)
     evaluated = job_serving.evaluate_sweeps(clients, wiring, now=_now()) if wiring is not None else []
     started = job_serving.serve_completed(clients, wiring, now=_now()) if wiring is not None else []
     return {

@@ -7,7 +7,7 @@ status is left alone, so duplicates, late replays and events for replaced jobs c
 Records of every kind live under /<project>/<env>/jobs/: jobs (sweep trials one level down), queued jobs (no
 job yet: the queue starts them), sweeps and the throughputs their evaluations run on. Only records that
 describe a started job are refreshed here; a sweep trial is not announced on its own (its sweep sends one
-message for all of its trials, tailor/jobs/sweep.py).
+message for all of its trials, tailor/jobs/sweep_report.py).
 """
 
 from __future__ import annotations

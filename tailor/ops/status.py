@@ -15,7 +15,7 @@ from typing import Any
 from tailor import naming, records
 from tailor.config.environment import Environment
 from tailor.config.serving import Serving
-from tailor.jobs import queue, sweep
+from tailor.jobs import queue, sweep, sweep_report
 from tailor.serving.model import COMMITMENT_TERM, describe
 
 STAGES = (
@@ -67,7 +67,7 @@ def status(clients: Any, env: Environment, *, now: datetime) -> dict[str, Any]:
 
 
 def _sweeps(clients: Any, env: Environment) -> dict[str, dict[str, Any]]:
-    """Each sweep's record as it is, with one row per trial (tailor.jobs.sweep says what a row holds)."""
+    """Each sweep's record as it is, with one row per trial (tailor.jobs.sweep_report says what a row holds)."""
     out: dict[str, dict[str, Any]] = {}
     for key, job in env.jobs.items():
         if job.sweep is None:
@@ -83,7 +83,7 @@ def _sweeps(clients: Any, env: Environment) -> dict[str, dict[str, Any]]:
                 for trial in record.get("trials") or []
             ]
             record = {**record, "trials": trials}
-            out[key] = {"status": record.get("status"), "trials": sweep.sweep_rows(record), "record": record}
+            out[key] = {"status": record.get("status"), "trials": sweep_report.sweep_rows(record), "record": record}
     return out
 
 
@@ -233,6 +233,6 @@ def render(report: dict[str, Any]) -> str:
         if any(s["mode"] == "on_demand" for s in report["servings"]):
             lines.append("On-demand deployments bill per token: Tailor cannot see that cost.")
     for key, swept in report.get("sweeps", {}).items():
-        lines += ["", f"Sweep {key} ({swept['status']}; * marks the winner):", *sweep.table(swept["record"])]
+        lines += ["", f"Sweep {key} ({swept['status']}; * marks the winner):", *sweep_report.table(swept["record"])]
     lines += ["", f"Dashboard: {report['dashboard']}"]
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
-from tailor.jobs import evaluation, queue, sweep
+from tailor.jobs import evaluation, queue, sweep, sweep_decision, sweep_report
 from tailor.jobs import record as job_record
 from tailor.serving.lifecycle import ServingError, ensure, retire
 from tailor.serving.model import PROVISIONED, describe, format_time, parse_time
@@ -82,9 +82,9 @@ def evaluate_sweeps(clients: Any, wiring: Wiring, *, now: datetime) -> list[str]
 
     Each candidate trial gets a short-lived Provisioned Throughput (the same create-or-adopt, expiry tag and
     teardown schedule as any serving), then an evaluation job on it; the throughput is retired as soon as its
-    job ends. When every evaluation has ended the winner is chosen by score and its gate (tailor/jobs/sweep.py),
-    the decision recorded once and announced once; serve_completed then serves it. Returns the keys of sweeps
-    decided in this pass.
+    job ends. When every evaluation has ended the winner is chosen by score and its gate
+    (tailor/jobs/sweep_decision.py), the decision recorded once and announced once; serve_completed then serves
+    it. Returns the keys of sweeps decided in this pass.
     """
     decided = []
     for name, record in list(queue.job_records(clients.ssm, wiring.environment)):
@@ -122,11 +122,11 @@ def _evaluate(clients: Any, wiring: Wiring, name: str, record: dict[str, Any], n
     trial_records = {
         t["name"]: records.get(clients.ssm, sweep.trial_record_name(env, key, t["name"])) for t in record["trials"]
     }
-    decision = sweep.decide_by_score(record, trial_records)
-    final = records.update(clients.ssm, name, sweep._decided(record["sweepName"], decision, now))
+    decision = sweep_decision.decide_by_score(record, trial_records)
+    final = records.update(clients.ssm, name, sweep_decision.decided(record["sweepName"], decision, now))
     if final is None:
         return False
-    sweep.notify(clients, wiring.topic_arn, final)
+    sweep_report.notify(clients, wiring.topic_arn, final)
     return True
 
 

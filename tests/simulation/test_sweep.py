@@ -17,7 +17,7 @@ import pytest
 
 from rehearsal.bedrock import losses_from_hyperparameters
 from tailor import records
-from tailor.jobs import sweep
+from tailor.jobs import sweep_decision
 from tests.simulation.harness import SweepSimulation, make_world, sweep_environment, sweep_specs
 
 # Where the run of the example writes its record and notification (docs/sweeps.md shows them): set to a file.
@@ -197,7 +197,7 @@ def test_an_evaluation_gate_serves_the_best_scored_winner_only_when_it_passes(aw
     sim.run(hours=6)
     record = sim.sweep_record()
     # Then exactly the two best by loss were evaluated, each on its own throughput, each retired after
-    ranking = sweep.rank_by_loss(record["trials"])
+    ranking = sweep_decision.rank_by_loss(record["trials"])
     candidates = [t["name"] for t in ranking.ranked[:2]]
     assert record["candidates"] == candidates
     scored = {k: v for k, v in record["evaluations"].items() if k != "base"}

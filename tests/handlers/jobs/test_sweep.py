@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tailor import records
-from tailor.jobs import queue, sweep
+from tailor.jobs import queue, sweep_refresh
 from tailor.jobs.resource import on_event
 from tailor.jobs.spec import JobResourceError
 from tailor.serving import job_serving
@@ -132,8 +132,8 @@ def test_the_winner_is_decided_once_announced_once_and_only_it_is_served(clients
     assert job_serving.serve_completed(clients, wiring, now=NOW) == []
     finish_all(bedrock_double, clients, losses)
     # When completion's sweep step runs, twice (a duplicate delivery)
-    first = sweep.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW)
-    second = sweep.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW)
+    first = sweep_refresh.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW)
+    second = sweep_refresh.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW)
     # Then it was decided by the first pass only, for the lowest validation loss of the completed trials
     assert first == [("support-bot", "decided")] and second == [("support-bot", "unchanged")]
     record = records.get(clients.ssm, RECORD)
@@ -187,7 +187,9 @@ def evaluating(clients, bedrock_double, wiring, built):
     names = [s.job_name for s in specs.trials]
     # Losses the double turns into scores above its base model's 0.5 (score = 1 - 2 x validation loss)
     finish_all(bedrock_double, clients, {n: (0.08 - i * 0.005, 0.12 - i * 0.01) for i, n in enumerate(names)})
-    assert sweep.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW) == [("support-bot", "evaluating")]
+    assert sweep_refresh.refresh(clients, "dev", topic_arn=wiring.topic_arn, now=lambda: NOW) == [
+        ("support-bot", "evaluating")
+    ]
     return specs, names
 
 

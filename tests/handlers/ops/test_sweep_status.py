@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tailor.jobs import sweep
+from tailor.jobs import sweep_refresh
 from tailor.ops import status
 from tests.handlers.jobs.test_sweep import TOPIC, deploy, finish_all, without_evaluation
 from tests.simulation.harness import sweep_environment, sweep_specs
@@ -26,7 +26,7 @@ def test_status_shows_the_queue_then_the_sweeps_table_with_its_winner(clients, b
     # When every trial has ended and the sweep decided
     names = [s.job_name for s in specs.trials]
     finish_all(bedrock_double, clients, {n: (0.3 - i * 0.01, 0.4 - i * 0.01) for i, n in enumerate(names)})
-    sweep.refresh(clients, "dev", topic_arn=TOPIC, now=lambda: NOW)
+    sweep_refresh.refresh(clients, "dev", topic_arn=TOPIC, now=lambda: NOW)
     report = status.status(clients, env, now=NOW)
     # Then the job line names the winner and the table marks it, one line per trial
     (row,) = [j for j in report["jobs"] if j["key"] == "support-bot"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tailor.jobs import sweep
+from tailor.jobs import sweep, sweep_decision, sweep_report
 
 
 def trial(index, status="Completed", training=None, validation=None, note=None):
@@ -38,30 +38,34 @@ TRIAL_RECORDS = {
 
 
 def test_the_lowest_validation_loss_wins_and_a_tie_goes_to_the_first_trial():
-    ranking = sweep.rank_by_loss([trial(1, validation=0.3), trial(2, validation=0.2), trial(3, validation=0.2)])
+    ranking = sweep_decision.rank_by_loss(
+        [trial(1, validation=0.3), trial(2, validation=0.2), trial(3, validation=0.2)]
+    )
     assert [t["index"] for t in ranking.ranked] == [2, 3, 1] and ranking.metric == "validationLoss"
-    decision = sweep.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
     assert decision["status"] == "Completed" and decision["winner"]["index"] == 2
     assert decision["jobArn"] == "arn:job/2" and decision["customModelArn"] == "arn:model/2"
     assert decision["decision"] == "lowest validation loss (0.2) of 3 completed trial(s)"
 
 
 def test_without_a_validation_loss_for_every_trial_the_training_loss_is_compared_and_the_record_says_so():
-    ranking = sweep.rank_by_loss([trial(1, training=0.5, validation=0.1), trial(2, training=0.4)])
+    ranking = sweep_decision.rank_by_loss([trial(1, training=0.5, validation=0.1), trial(2, training=0.4)])
     assert ranking.metric == "trainingLoss" and [t["index"] for t in ranking.ranked] == [2, 1]
-    decision = sweep.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
     assert "lowest training loss (0.4)" in decision["decision"]
     assert "no validation loss reported for every trial: the training loss is compared instead" in decision["decision"]
 
 
 def test_a_loss_per_validation_set_counts_as_their_mean():
-    assert sweep.loss_of([0.2, 0.4]) == pytest.approx(0.3) and sweep.loss_of(None) is None
-    assert sweep.loss_of(float("nan")) is None and sweep.loss_of(True) is None
+    assert sweep_decision.loss_of([0.2, 0.4]) == pytest.approx(0.3) and sweep_decision.loss_of(None) is None
+    assert sweep_decision.loss_of(float("nan")) is None and sweep_decision.loss_of(True) is None
 
 
 def test_failed_and_stopped_trials_are_not_considered_and_with_none_left_nothing_wins():
-    ranking = sweep.rank_by_loss([trial(1, "Failed", note="bad data"), trial(2, "Stopped"), trial(3, training=None)])
-    decision = sweep.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
+    ranking = sweep_decision.rank_by_loss(
+        [trial(1, "Failed", note="bad data"), trial(2, "Stopped"), trial(3, training=None)]
+    )
+    decision = sweep_decision.decide_by_loss(record([]), ranking, TRIAL_RECORDS)
     assert decision["status"] == "Failed"
     assert decision["failureMessage"] == (
         "no trial completed with a loss to compare (trial 1 Failed: bad data; trial 2 Stopped; "
@@ -88,14 +92,14 @@ def evaluated(scores, gate, *, higher=True, base=None, candidates=None):
 
 
 def test_the_best_score_wins_among_the_evaluated_and_an_unscored_one_is_named():
-    decision = sweep.decide_by_score(evaluated([0.6, 0.8, None], {}), TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_score(evaluated([0.6, 0.8, None], {}), TRIAL_RECORDS)
     assert decision["status"] == "Completed" and decision["winner"]["index"] == 2 and decision["winner"]["score"] == 0.8
     assert "highest Builtin.Accuracy (0.8) of 2 evaluated trial(s)" in decision["decision"]
     assert "not scored: trial 3: throughput failed" in decision["decision"]
 
 
 def test_a_lower_is_better_metric_picks_the_lowest_score():
-    decision = sweep.decide_by_score(evaluated([0.6, 0.8, 0.7], {}, higher=False), TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_score(evaluated([0.6, 0.8, 0.7], {}, higher=False), TRIAL_RECORDS)
     assert decision["winner"]["index"] == 1 and "lowest Builtin.Accuracy" in decision["decision"]
 
 
@@ -120,7 +124,7 @@ def test_a_lower_is_better_metric_picks_the_lowest_score():
     ],
 )
 def test_the_gate_decides_whether_the_winner_is_served(gate, base, passes, why):
-    decision = sweep.decide_by_score(evaluated([0.6, 0.8, 0.7], gate, base=base), TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_score(evaluated([0.6, 0.8, 0.7], gate, base=base), TRIAL_RECORDS)
     assert decision["winner"]["index"] == 2  # named either way: the record says which came closest
     if passes:
         assert decision["status"] == "Completed" and decision["customModelArn"] == "arn:model/2"
@@ -131,7 +135,7 @@ def test_the_gate_decides_whether_the_winner_is_served(gate, base, passes, why):
 
 
 def test_no_candidate_scored_means_nothing_is_served():
-    decision = sweep.decide_by_score(evaluated([None, None, None], {}), TRIAL_RECORDS)
+    decision = sweep_decision.decide_by_score(evaluated([None, None, None], {}), TRIAL_RECORDS)
     assert decision["status"] == "Failed" and "no candidate could be evaluated" in decision["failureMessage"]
 
 
@@ -141,7 +145,7 @@ def test_the_rows_and_the_table_show_every_trial_its_values_losses_score_and_the
         "winner": {"index": 2, "name": "tailor-dev-bot-00000002"},
         "status": "Completed",
     }
-    rows = sweep.sweep_rows(decided)
+    rows = sweep_report.sweep_rows(decided)
     assert [r["trial"] for r in rows] == [1, 2, 3] and [r["winner"] for r in rows] == [False, True, False]
     assert rows[0] == {
         "trial": 1,
@@ -155,7 +159,7 @@ def test_the_rows_and_the_table_show_every_trial_its_values_losses_score_and_the
         "note": None,
     }
     assert rows[2]["note"] == "throughput failed"
-    lines = sweep.table(decided)
+    lines = sweep_report.table(decided)
     assert lines[0].split() == ["#", "epochCount", "status", "training", "loss", "validation", "loss", "score"]
     assert lines[2].startswith("*  2") and lines[2].split()[-1] == "0.8"
 
@@ -163,18 +167,18 @@ def test_the_rows_and_the_table_show_every_trial_its_values_losses_score_and_the
 def test_the_message_says_who_won_why_and_what_happens_to_the_losers():
     decided = {
         **record([trial(1, validation=0.2), trial(2, validation=0.1)]),
-        **sweep.decide_by_loss(
-            record([]), sweep.rank_by_loss([trial(1, validation=0.2), trial(2, validation=0.1)]), TRIAL_RECORDS
+        **sweep_decision.decide_by_loss(
+            record([]), sweep_decision.rank_by_loss([trial(1, validation=0.2), trial(2, validation=0.1)]), TRIAL_RECORDS
         ),
         "retainCustomModels": False,
     }
-    assert sweep.subject(decided) == "Tailor dev: sweep bot chose trial 2"
-    text = sweep.message(decided)
+    assert sweep_report.subject(decided) == "Tailor dev: sweep bot chose trial 2"
+    text = sweep_report.message(decided)
     assert "trial 2 (tailor-dev-bot-00000002) won" in text and "lowest validation loss (0.1)" in text
     assert "Losing trials' custom models are deleted now" in text and "/tailor/dev/jobs/bot" in text
     failed = {**record([trial(1, "Failed", note="bad")]), "status": "Failed", "failureMessage": "no trial completed"}
-    assert sweep.subject(failed) == "Tailor dev: sweep bot has no winner to serve"
-    assert "Nothing is served" in sweep.message(failed)
+    assert sweep_report.subject(failed) == "Tailor dev: sweep bot has no winner to serve"
+    assert "Nothing is served" in sweep_report.message(failed)
 
 
 def test_a_redefinition_clears_the_decision_and_retires_the_evaluations_in_flight():
