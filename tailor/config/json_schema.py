@@ -15,7 +15,7 @@ from dataclasses import fields
 from typing import Any
 
 from tailor import naming
-from tailor.config import environment, job, serving, sources, sweep
+from tailor.config import environment, evaluation, job, serving, sources, sweep
 from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Hyperparameter
 from tailor.config.policy import (
     BUDGET_SCOPES,
@@ -342,7 +342,7 @@ def _sweep(data: dict[str, Any]) -> dict[str, Any]:
             },
         ]
     }
-    metrics = sorted(sweep.METRICS)
+    metrics = sorted(evaluation.METRICS)
     evaluate = {
         "description": "Evaluate the best trials by loss with a Bedrock model evaluation job; serve only what passes.",
         "type": "object",
@@ -350,8 +350,8 @@ def _sweep(data: dict[str, Any]) -> dict[str, Any]:
         "required": ["dataset", "task_type", "metrics"],
         "properties": {
             "dataset": {**data, "description": "A prompt dataset (prompt, referenceResponse, category per line)."},
-            "task_type": {"enum": list(sweep.TASK_TYPES)},
-            "metrics": {"type": "array", "minItems": 1, "maxItems": sweep.MAX_METRICS, "items": {"enum": metrics}},
+            "task_type": {"enum": list(evaluation.TASK_TYPES)},
+            "metrics": {"type": "array", "minItems": 1, "maxItems": evaluation.MAX_METRICS, "items": {"enum": metrics}},
             "metric": {"description": "The metric the winner is chosen by (default: the first).", "enum": metrics},
             "judge_model": {"description": "The judge for judge metrics.", "type": "string"},
             "top": {

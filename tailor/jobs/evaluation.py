@@ -37,7 +37,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming
-from tailor.config.sweep import Evaluation
+from tailor.config.evaluation import Evaluation
 from tailor.jobs.spec import JobResourceError
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from rehearsal.service_model import validate_request
+from tailor.config.evaluation import Evaluation, Gate
 from tailor.config.sources import DataSource
-from tailor.config.sweep import Evaluation, Gate
 from tailor.jobs import evaluation
 from tests.conftest import REGION
 
