@@ -10,7 +10,8 @@ from typing import Any
 
 from tailor import naming
 from tailor.config import schema
-from tailor.config.job import Job, name_job, parse_job
+from tailor.config.job import Job, parse_job
+from tailor.config.job_naming import name_job
 from tailor.config.models import Catalog
 from tailor.config.policy import Policy, parse_policy
 from tailor.config.serving import Serving, named, parse_throughputs

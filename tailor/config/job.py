@@ -1,19 +1,20 @@
-"""One job of an environment's config: checked against the catalog, then named from its effective settings."""
+"""One job of an environment's config, checked against the catalog (job_naming.py then names it)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from tailor import naming
 from tailor.config import schema
+from tailor.config.hyperparameters import parse_hyperparameters
 from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Customization, Model
 from tailor.config.policy import Policy
-from tailor.config.serving import Serving, named, parse_serve
+from tailor.config.serving import Serving, parse_serve
 from tailor.config.sources import (
     DataSource,
     InvocationLogs,
@@ -148,7 +149,7 @@ def parse_job(
             )
     if customization is None or region is None or model is None or ctype is None:
         return None
-    hyperparameters, user_keys = _hyperparameters(
+    hyperparameters, user_keys = parse_hyperparameters(
         problems, f"{path}.hyperparameters", job.get("hyperparameters"), customization
     )
     training = parse_data(
@@ -235,93 +236,6 @@ def parse_job(
         serve,
         sweep=sweep,
     )
-
-
-def name_job(job: Job, environment: str, encrypt: bool) -> Job:
-    if job.sweep is not None:
-        return _name_sweep(job, job.sweep, environment, encrypt)
-    digest = naming.settings_hash(effective_settings(job, environment, encrypt))
-    name = naming.job_name(environment, job.key, digest)
-    serve = named(job.serve, environment, name) if job.serve else None
-    return replace(job, settings_digest=digest, name=name, serve=serve)
-
-
-def _name_sweep(job: Job, sweep: Sweep, environment: str, encrypt: bool) -> Job:
-    """Each trial is named from its own effective settings, so adding a value starts only the new trial and a
-    redeploy adopts the others; the sweep is named from its trials and what decides between them."""
-    trials = []
-    for index, values in enumerate(sweep.trials, start=1):
-        trial = replace(
-            job,
-            sweep=None,
-            serve=None,
-            trial=Trial(index, values),
-            hyperparameters=MappingProxyType({**job.hyperparameters, **values}),
-            user_hyperparameters=job.user_hyperparameters | set(values),
-        )
-        digest = naming.settings_hash(effective_settings(trial, environment, encrypt))
-        trials.append(replace(trial, settings_digest=digest, name=naming.job_name(environment, job.key, digest)))
-    identity = {
-        "environment": environment,
-        "key": job.key,
-        "trials": [t.name for t in trials],
-        "evaluation": sweep.evaluation.identity if sweep.evaluation else None,
-    }
-    digest = naming.settings_hash(identity)
-    name = naming.job_name(environment, job.key, digest)
-    serve = named(job.serve, environment, name) if job.serve else None
-    return replace(job, settings_digest=digest, name=name, serve=serve, trials=tuple(trials))
-
-
-def effective_settings(job: Job, environment: str, encrypt: bool) -> dict[str, Any]:
-    """Everything that changes what a job trains; a change here is a new job (tags and description are not).
-
-    A trial says so: converting a job into a sweep that repeats its settings starts a new job for the trial,
-    instead of the trial adopting the job the old resource stops when CloudFormation removes it.
-    """
-    settings = {
-        "environment": environment,
-        "key": job.key,
-        "type": job.type,
-        "base_model": job.base_model,
-        "training": job.training.identity if job.training else None,
-        "validation": [v.identity for v in job.validation],
-        "hyperparameters": dict(sorted(job.hyperparameters.items())),
-        "teacher": [job.teacher_model, job.teacher_profile, job.teacher_max_response_length],
-        "invocation_logs": None
-        if job.invocation_logs is None
-        else [
-            job.invocation_logs.s3_uri,
-            job.invocation_logs.use_prompt_response,
-            schema.plain(job.invocation_logs.request_metadata_filters),
-        ],
-        "grader": job.grader_lambda_arn,
-        "vpc": None if job.vpc is None else [list(job.vpc.subnet_ids), list(job.vpc.security_group_ids)],
-        "encrypted": encrypt,
-        "revision": job.revision,
-    }
-    if job.trial is not None:
-        settings["trial"] = True
-    return settings
-
-
-def _hyperparameters(
-    problems: Problems, path: str, raw: Any, customization: Customization
-) -> tuple[dict[str, Any], set[str]]:
-    raw = schema.mapping(problems, path, raw, optional=tuple(customization.hyperparameters))
-    values = {name: spec.default for name, spec in customization.hyperparameters.items() if spec.default is not None}
-    user = set()
-    for name, value in raw.items():
-        spec = customization.hyperparameters.get(name)
-        if spec is None:
-            continue  # reported as an unknown key by schema.mapping, with the allowed names
-        message = spec.check(value)
-        if message:
-            problems.add(f"{path}.{name}", message)
-            continue
-        values[name] = spec.normalise(value)
-        user.add(name)
-    return values, user
 
 
 def _teacher(
