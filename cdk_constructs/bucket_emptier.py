@@ -1,7 +1,7 @@
 """Empties the environment's buckets when their stack is deleted with `retention.data: destroy`.
 
 One handler and one Provider for every bucket (tailor/storage.py says why CDK's autoDeleteObjects is not used),
-one `Custom::TailorBucketEmptier` per bucket, and the tag that allows it to empty that bucket. Each bucket's
+one `Custom::TailorBucketEmptier` per bucket, emptied only while the stack itself is being deleted. Each bucket's
 policy depends on its emptier, so on deletion the policy goes first: S3 can no longer deliver access logs into
 the log bucket while it is emptied, and nothing lands in it after.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import CustomResource, Duration, Tags
+from aws_cdk import Aws, CustomResource, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -20,7 +20,6 @@ from constructs import Construct
 
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
-from tailor import storage
 
 RESOURCE_TYPE = "Custom::TailorBucketEmptier"
 # Below the framework function's fixed 15 minutes; tailor.storage stops a minute before this with a clear line.
@@ -67,13 +66,13 @@ class BucketEmptier(Construct):
             f"{self.handler.function.function_arn}:*",
             "Added by the CDK Provider framework's grantInvoke: the handler function and its versions, nothing else.",
         )
-        key_name, value = storage.EMPTY_TAG
+        # Whether the stack is being deleted (tailor.storage empties nothing otherwise): this stack only.
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[Aws.STACK_ID])
+        )
         for name, bucket in buckets.items():
-            Tags.of(bucket).add(key_name, value)
             self.handler.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetBucketTagging", "s3:ListBucketVersions"], resources=[bucket.bucket_arn]
-                )
+                iam.PolicyStatement(actions=["s3:ListBucketVersions"], resources=[bucket.bucket_arn])
             )
             objects = bucket.arn_for_objects("*")
             self.handler.role.add_to_policy(

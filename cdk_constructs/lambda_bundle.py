@@ -33,7 +33,7 @@ EXCLUDED_SOURCES = ("tailor/cli",)  # the command line never runs in a function
 SDK_ROOTS = ("boto3", "aws-lambda-powertools", "aws-xray-sdk")
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 # Every service a handler makes a client for (tailor/aws.py); a test creates each from the built asset.
-SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts", "xray")
+SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts", "xray", "cloudformation")
 KEEP_BUILDS = 3  # and any build younger than an hour: a parallel synth or test may be reading it
 KEEP_SECONDS = 3600
 

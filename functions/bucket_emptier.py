@@ -14,4 +14,5 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def remaining_seconds() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000
 
-    return storage.on_event(event, aws.Clients().s3, remaining_seconds=remaining_seconds)
+    clients = aws.Clients()
+    return storage.on_event(event, clients.s3, clients.cloudformation, remaining_seconds=remaining_seconds)

@@ -152,7 +152,22 @@ def _requests(call: dict[str, Any], place: Place, bedrock_log: list[dict[str, An
             return [Request("s3:PutObject", target), Request("s3:GetObject", source_arn)]
         if operation in ("ListObjects", "ListObjectsV2"):
             return [Request("s3:ListBucket", f"{arn}:s3:::{bucket}")]
-        return [Request(f"s3:{operation}", target)]
+        if operation == "ListObjectVersions":
+            return [Request("s3:ListBucketVersions", f"{arn}:s3:::{bucket}")]
+        if operation == "DeleteObjects":
+            # S3 authorizes a multi-object delete per object: DeleteObjectVersion for a version, else DeleteObject
+            objects = (params.get("Delete") or {}).get("Objects") or []
+            return [
+                Request(
+                    "s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
+                    f"{arn}:s3:::{bucket}/{o.get('Key', '')}",
+                )
+                for o in objects
+            ]
+        # Bucket-level operations (no Key) act on the bucket's ARN, object-level ones on bucket/key.
+        return [Request(f"s3:{operation}", target if key else f"{arn}:s3:::{bucket}")]
+    if service == "cloudformation":
+        return [Request(f"cloudformation:{operation}", str(params.get("StackName", "*")))]
     if service == "sns":
         return [Request(f"sns:{operation}", str(params.get("TopicArn", "*")))]
     if service == "scheduler":

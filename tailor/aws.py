@@ -73,6 +73,10 @@ class Clients:
         return client("cloudwatch")
 
     @property
+    def cloudformation(self) -> Any:
+        return client("cloudformation")
+
+    @property
     def budgets(self) -> Any:
         return client("budgets")
 

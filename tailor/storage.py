@@ -6,10 +6,11 @@ output or an access log in it. CDK's own `autoDeleteObjects` needs wildcard acti
 `s3:GetBucket*`, `s3:List*`), so Tailor empties its buckets with one custom resource per bucket
 (`Custom::TailorBucketEmptier`) whose Delete removes every object version and delete marker.
 
-It empties only a bucket that carries EMPTY_TAG: CloudFormation also deletes the resource when the config
-switches to `retention.data: retain` (or a failed update rolls back to it), and in both cases it updates the
-bucket, removing the tag, before it deletes the resource, so the kept data stays. The same order as CDK's
-autoDeleteObjects handler relies on (aws-cdk-lib custom-resource-handlers, s3 auto-delete-objects).
+It empties a bucket only while its stack is being deleted (DELETE_IN_PROGRESS, or ROLLBACK_IN_PROGRESS after a
+failed first deploy): CloudFormation also deletes the resource when the config switches to `retention.data:
+retain`, or a failed update rolls back to a template without it, and then the stack is UPDATE_*_CLEANUP_IN_PROGRESS
+and the bucket stays, so the kept data stays whole. (CDK's own handler marks the bucket with a tag instead; the
+stack's status says the same thing without depending on tags, which the local emulator does not keep.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from botocore.exceptions import ClientError
 
 log = logging.getLogger(__name__)
 
-EMPTY_TAG = ("tailor:empty-on-delete", "true")
+DELETING = ("DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS")  # the stack's statuses in which its buckets go
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys per request (S3 API reference)
 SAFETY_SECONDS = 60  # stop with this much of the invocation left, so the failure is ours and readable
 
@@ -32,26 +33,29 @@ class NotEmptyYet(Exception):
     delete (make destroy again) continues where this one stopped."""
 
 
-def on_event(event: dict[str, Any], s3: Any, *, remaining_seconds: Callable[[], float]) -> dict[str, Any]:
+def on_event(
+    event: dict[str, Any], s3: Any, cloudformation: Any, *, remaining_seconds: Callable[[], float]
+) -> dict[str, Any]:
     bucket = str(event["ResourceProperties"]["BucketName"])
     if event["RequestType"] == "Delete":
-        deleted = empty(s3, bucket, remaining_seconds=remaining_seconds)
-        log.info("bucket %s: %d object versions and delete markers deleted", bucket, deleted)
-    # The bucket's name is the physical id: a replaced bucket is a new resource, and its old one is emptied.
+        status = stack_status(cloudformation, str(event["StackId"]))
+        if status in DELETING:
+            deleted = empty(s3, bucket, remaining_seconds=remaining_seconds)
+            log.info("bucket %s: %d object versions and delete markers deleted", bucket, deleted)
+        else:
+            log.info("bucket %s kept: its stack is %s, not being deleted", bucket, status)
+    # The bucket's name is the physical id. A bucket CloudFormation replaces in an update keeps its old contents
+    # (the stack is then in an update's cleanup, not being deleted): Tailor never sets what would replace one.
     return {"PhysicalResourceId": bucket}
 
 
+def stack_status(cloudformation: Any, stack_id: str) -> str:
+    """The status of the stack the request came from (its id, so a deleted stack of the same name is not read)."""
+    return str(cloudformation.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
+
+
 def empty(s3: Any, bucket: str, *, remaining_seconds: Callable[[], float]) -> int:
-    """Deletes every version and delete marker of `bucket` when it carries EMPTY_TAG; 0 when gone or untagged."""
-    try:
-        tagged = _tagged(s3, bucket)
-    except ClientError as exc:
-        if _code(exc) == "NoSuchBucket":
-            return 0  # already deleted: a repeated Delete is success
-        raise
-    if not tagged:
-        log.info("bucket %s does not carry %s=%s: kept as it is", bucket, *EMPTY_TAG)
-        return 0
+    """Deletes every version and delete marker of `bucket`; 0 when it is already gone."""
     deleted = 0
     for batch in _batches(s3, bucket):
         if remaining_seconds() < SAFETY_SECONDS:
@@ -75,7 +79,12 @@ def _batches(s3: Any, bucket: str) -> Iterator[list[dict[str, str]]]:
     """The bucket's versions and delete markers, a DeleteObjects batch at a time. Each batch is listed afresh
     from the start of what is left, so no listing ever continues from a marker that was just deleted."""
     while True:
-        page = s3.list_object_versions(Bucket=bucket, MaxKeys=BATCH)
+        try:
+            page = s3.list_object_versions(Bucket=bucket, MaxKeys=BATCH)
+        except ClientError as exc:
+            if _code(exc) == "NoSuchBucket":
+                return  # already deleted: a repeated Delete is success
+            raise
         batch = [
             {"Key": item["Key"], "VersionId": item["VersionId"]}
             for kind in ("Versions", "DeleteMarkers")
@@ -84,16 +93,6 @@ def _batches(s3: Any, bucket: str) -> Iterator[list[dict[str, str]]]:
         if not batch:
             return
         yield batch
-
-
-def _tagged(s3: Any, bucket: str) -> bool:
-    try:
-        tags = s3.get_bucket_tagging(Bucket=bucket).get("TagSet") or []
-    except ClientError as exc:
-        if _code(exc) == "NoSuchTagSet":
-            return False
-        raise
-    return any((t.get("Key"), t.get("Value")) == EMPTY_TAG for t in tags)
 
 
 def _code(exc: ClientError) -> str:

@@ -103,11 +103,9 @@ def test_data_destroyed_with_the_stack_is_emptied_first_bucket_by_bucket(out):
     resources = _template(out, "Tailor-dropall-Data")["Resources"]
     buckets = {name: r for name, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
     emptiers = {name: r for name, r in resources.items() if r["Type"] == "Custom::TailorBucketEmptier"}
-    # one emptier per bucket, naming it, and each bucket carries the tag that lets it be emptied
+    # one emptier per bucket, naming it, for buckets that go with the stack
     assert sorted(e["Properties"]["BucketName"]["Ref"] for e in emptiers.values()) == sorted(buckets)
-    for bucket in buckets.values():
-        assert {"Key": "tailor:empty-on-delete", "Value": "true"} in bucket["Properties"]["Tags"]
-        assert bucket["DeletionPolicy"] == "Delete"
+    assert all(bucket["DeletionPolicy"] == "Delete" for bucket in buckets.values())
     # each bucket policy goes before its emptier runs: no access log lands in a bucket being emptied
     for policy in (r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"):
         bucket = policy["Properties"]["Bucket"]["Ref"]
@@ -115,7 +113,7 @@ def test_data_destroyed_with_the_stack_is_emptied_first_bucket_by_bucket(out):
         assert emptier in policy["DependsOn"]
 
 
-def test_the_emptier_may_only_list_and_delete_versions_of_its_own_buckets(out):
+def test_the_emptier_may_only_read_its_own_stack_and_list_and_delete_versions_of_its_own_buckets(out):
     resources = _template(out, "Tailor-dropall-Data")["Resources"]
     (role,) = [n for n, r in resources.items() if r["Type"] == "AWS::IAM::Role" and "EmptierHandlerRole" in n]
     statements = [
@@ -123,19 +121,20 @@ def test_the_emptier_may_only_list_and_delete_versions_of_its_own_buckets(out):
         for r in resources.values()
         if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
         for s in r["Properties"]["PolicyDocument"]["Statement"]
-        if str(s["Action"]).startswith(("s3:", "['s3:"))
+        if str(s["Action"]).startswith(("s3:", "['s3:", "cloudformation:"))
     ]
+    (describe,) = [s for s in statements if s["Action"] == "cloudformation:DescribeStacks"]
+    assert describe["Resource"] == {"Ref": "AWS::StackId"}  # whether its own stack is being deleted
+    statements.remove(describe)
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions == {"s3:GetBucketTagging", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert actions == {"s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"}
     buckets = {n for n, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
     for statement in statements:
         named = json.dumps(statement["Resource"])
         assert any(b in named for b in buckets), statement
 
 
-def test_retained_data_has_no_emptier_and_no_tag(out):
+def test_retained_data_has_no_emptier(out):
     resources = _template(out, "Tailor-teambudget-Data")["Resources"]
     assert not [r for r in resources.values() if r["Type"] == "Custom::TailorBucketEmptier"]
-    for bucket in (r for r in resources.values() if r["Type"] == "AWS::S3::Bucket"):
-        assert bucket["DeletionPolicy"] == "Retain"
-        assert all(t["Key"] != "tailor:empty-on-delete" for t in bucket["Properties"].get("Tags", []))
+    assert all(r["DeletionPolicy"] == "Retain" for r in resources.values() if r["Type"] == "AWS::S3::Bucket")
