@@ -67,6 +67,8 @@ class Rehearsal:
     deployed: dict[str, dict[str, str]] = field(default_factory=dict)  # stack -> logical id -> physical id
     exports: dict[str, str] = field(default_factory=dict)
     replaced: list[str] = field(default_factory=list)  # names of jobs a deploy replaced (each started once)
+    held: str | None = None  # the running job kept InProgress for the replacement step
+    held_change: tuple[str, Any] = ("", None)  # the hyperparameter and value that replace it
 
     def __post_init__(self) -> None:
         self.run = self.options.run_dir
@@ -134,6 +136,8 @@ class Rehearsal:
         self._deploy("first deploy", expect_changes=True)
         self._notifications()  # subscribes a queue to the environment's topic, to read every message from here on
         self._check_queued_at_deploy()
+        if not self.options.short:
+            self._hold_a_running_job()
         self._check_datasets_under_the_key()
         self._check_throughputs_bought()
         self._extend_throughput_to_soon()
@@ -254,7 +258,7 @@ class Rehearsal:
             str(c["params"].get("jobName"))
             for c in self.control.calls()
             if c.get("operation") == "CreateModelCustomizationJob"
-            and c.get("status") == 200
+            and 200 <= int(c.get("status") or 0) < 300
             and not str(c["params"].get("jobName", "")).startswith("rehearsal-seed")
         ]
 
@@ -320,14 +324,23 @@ class Rehearsal:
                 self._delete_schedule(key)
                 self._pause_reconciler()
 
+    def _hold_a_running_job(self) -> None:
+        """Keeps one running job InProgress until the replacement step stops it (jobs train for seconds here)."""
+        live = self._jobs()
+        running = {k for k, j in self.env.jobs.items() if live.get(j.name, {}).get("status") == "InProgress"}
+        key, name, value = _a_hyperparameter_change(self.env, running)
+        if key is not None:
+            self.control.hold(self._job_arn(self.env.jobs[key].name))
+            self.held, self.held_change = key, (name, value)
+            self.timeline.add("harness", f"holding {self.env.jobs[key].name} InProgress for the replacement step")
+
     def _replace_a_job(self, rehearsal_config: config.RehearsalConfig, catalog: Any) -> None:
-        running = {k for k in self.env.jobs if self._job_record(k).get("status") == "InProgress"}
-        job, name, value = _a_hyperparameter_change(self.env, running)
+        job = self.held
+        name, value = self.held_change
         if job is None:
-            self.notes.append("no job has an integer hyperparameter to change: the replacement step was skipped")
+            self.notes.append("no running job has an integer hyperparameter to change: the replacement was skipped")
             return
         old = self.env.jobs[job]
-        self.control.hold(self._job_arn(old.name))  # keeps it InProgress until the replacement stops it
         changed = config.with_hyperparameter(rehearsal_config, job, name, value)
         self.env = self._write_and_load(changed, catalog)
         self.timeline.add("harness", f"jobs.{job}.hyperparameters.{name} -> {value}")

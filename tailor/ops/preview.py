@@ -33,7 +33,7 @@ def preview(clients: Any, env: Environment, plan: dict[str, Any], *, now: dateti
     changes: list[Change] = []
     deployed_jobs = dict(records.all_records(clients.ssm, naming.job_record_prefix(env.name)))
     for key, job in env.jobs.items():
-        record = deployed_jobs.pop(naming.job_record_name(env.name, key), None)
+        record = _live(clients, deployed_jobs.pop(naming.job_record_name(env.name, key), None))
         cost = jobs_plan.get(key, {}).get("estimated_training_usd")
         if record is None:
             changes.append(Change("START", f"jobs.{key}", f"starts {job.name}", cost))
@@ -41,8 +41,9 @@ def preview(clients: Any, env: Environment, plan: dict[str, Any], *, now: dateti
             changes.append(Change("UNCHANGED", f"jobs.{key}", f"{job.name} ({record.get('status')})"))
         else:
             changes.append(Change("REPLACE", f"jobs.{key}", _replacement(record, job.name, now), cost))
-    for name, record in deployed_jobs.items():
+    for name, stored in deployed_jobs.items():
         key = name.rsplit("/", 1)[-1]
+        record = _live(clients, stored) or stored
         running = record.get("status") == "InProgress"
         what = (
             f"STOPS {record.get('jobName')} ({_since(record.get('creationTime'), now)})"
@@ -66,6 +67,15 @@ def preview(clients: Any, env: Environment, plan: dict[str, Any], *, now: dateti
                 )
             )
     return [asdict(c) for c in changes]
+
+
+def _live(clients: Any, record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A record that says InProgress, with Bedrock's status now: the record lags a job that ended until the
+    completion handler hears of it, and "STOPS the running job" must not be said of a finished one."""
+    if record is None or record.get("status") != "InProgress" or not record.get("jobArn"):
+        return record
+    live = clients.bedrock.get_model_customization_job(jobIdentifier=record["jobArn"])
+    return {**record, "status": live.get("status", record["status"])}
 
 
 def _replacement(record: dict[str, Any], new_name: str, now: datetime) -> str:

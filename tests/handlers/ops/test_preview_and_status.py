@@ -153,3 +153,26 @@ def test_status_shows_a_training_stage_losses_and_what_serving_costs(clients, wi
     text = status.render(report)
     assert "micro-eval" in text and "validation" in text and "24.00~" in text
     assert text.endswith(f"Dashboard: {naming.dashboard_url('dev', env.region)}")
+
+
+def test_a_job_whose_record_lags_its_end_is_not_said_to_be_stopped(clients, bedrock_double):
+    # Given a record still saying InProgress for a job Bedrock has finished (its event not yet handled)
+    env = environment("dev")
+    arn = bedrock_double.client.create_model_customization_job(
+        jobName="tailor-dev-support-bot-00000000",
+        customModelName="tailor-dev-support-bot-00000000",
+        roleArn="arn:aws:iam::123456789012:role/r",
+        baseModelIdentifier="amazon.nova-micro-v1:0:128k",
+        trainingDataConfig={"s3Uri": "s3://bucket-x/k.jsonl"},
+        outputDataConfig={"s3Uri": "s3://bucket-x/o/"},
+        clientRequestToken="t-lag",
+    )["jobArn"]
+    bedrock_double.finish_job(arn, "Completed")
+    record = {"jobName": "tailor-dev-support-bot-00000000", "jobArn": arn, "status": "InProgress"}
+    records.put(clients.ssm, naming.job_record_name("dev", "support-bot"), record)
+    # When the next deploy is previewed
+    changes = preview.preview(clients, env, _plan(env), now=NOW)
+    # Then the replacement says the old job ended, and no stop is announced
+    (change,) = [c for c in changes if c["path"] == "jobs.support-bot"]
+    assert change["action"] == "REPLACE" and "STOPS" not in change["detail"] and "(Completed)" in change["detail"]
+    assert "WARNING" not in preview.render(changes, "dev")
