@@ -5,36 +5,30 @@ It is generated from the validator's own key lists and limits and from the catal
 and hyperparameter ranges of each model), so an editor autocompletes what `make synth` accepts and
 underlines most of what it refuses. It is a help, not the rule: the validator stays the judge (it also
 checks what a schema cannot, such as datasets, teachers per Region, and hours against the policy).
-tests/unit/config/test_json_schema.py keeps the two in step.
+tests/unit/config/test_json_schema.py keeps the two in step. The job's part is in json_schema_job.py, the
+others in json_schema_sections.py.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import Any
 
 from tailor import naming
-from tailor.config import environment, evaluation, job, serving, sources, sweep
-from tailor.config.models import CUSTOMIZATION_TYPES, Catalog, Hyperparameter
-from tailor.config.policy import (
-    BUDGET_SCOPES,
-    IDLE_MIN_MINUTES,
-    MAX_CONCURRENT_JOBS,
-    MIN_HOURS,
-    UNMANAGED_ACTIONS,
-    Policy,
+from tailor.config import environment
+from tailor.config.json_schema_job import job_schema
+from tailor.config.json_schema_sections import (
+    full,
+    policy_schema,
+    serve_schema,
+    tags_schema,
+    throughput_schema,
+    vpc_schema,
 )
-from tailor.config.schema import TAG_TEXT
+from tailor.config.models import Catalog
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMA_FILE = "config/schema.json"
-TAG_KEY = r"(?!aws:)[a-zA-Z0-9\s._:/=+@-]{1,128}"
-MAX_TAGS = 40
-MAX_DESCRIPTION = 200
-MAX_POLICY_HOURS = 24 * 31
-MAX_WARN_MINUTES = 24 * 60
-_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
 
 
 def build_schema(catalog: Catalog) -> dict[str, Any]:
@@ -44,13 +38,13 @@ def build_schema(catalog: Catalog) -> dict[str, Any]:
         "environment": {
             "description": "The environment's name; must equal the file name (dev for config/dev.yaml).",
             "type": "string",
-            "pattern": _full(naming.KEY_PATTERN),
+            "pattern": full(naming.KEY_PATTERN),
             "maxLength": naming.MAX_ENV_LEN,
         },
         "account": {
             "description": 'The 12-digit AWS account id, in quotes ("111122223333"); default: your credentials\'.',
             "type": "string",
-            "pattern": _full(environment.ACCOUNT),
+            "pattern": full(environment.ACCOUNT),
         },
         "region": {
             "description": "The AWS Region to deploy to; only Regions where the catalog has customizable models.",
@@ -64,7 +58,7 @@ def build_schema(catalog: Catalog) -> dict[str, Any]:
                 "emails": {
                     "description": "Addresses subscribed to the environment's SNS topic (confirm the e-mail).",
                     "type": "array",
-                    "items": {"type": "string", "pattern": _full(environment.EMAIL)},
+                    "items": {"type": "string", "pattern": full(environment.EMAIL)},
                 }
             },
         },
@@ -89,7 +83,7 @@ def build_schema(catalog: Catalog) -> dict[str, Any]:
             "default": environment.DEFAULT_RECONCILE_MINUTES,
         },
         "vpc": {"$ref": "#/definitions/vpc"},
-        "policy": _policy(),
+        "policy": policy_schema(),
         "throughputs": {
             "description": "Serving for models that already exist, created at deploy and deleted when hours are up.",
             "type": ["object", "null"],
@@ -113,11 +107,11 @@ def build_schema(catalog: Catalog) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": properties,
         "definitions": {
-            "tags": _tags(),
-            "vpc": _vpc(),
-            "serve": _serve(),
-            "throughput": _throughput(models),
-            "job": _job(catalog, models),
+            "tags": tags_schema(),
+            "vpc": vpc_schema(),
+            "serve": serve_schema(),
+            "throughput": throughput_schema(models),
+            "job": job_schema(catalog, models),
         },
     }
 
@@ -127,341 +121,5 @@ def render_schema(catalog: Catalog) -> str:
     return json.dumps(build_schema(catalog), indent=2) + "\n"
 
 
-def _policy() -> dict[str, Any]:
-    defaults = {f.name: f.default for f in fields(Policy)}
-    properties = {
-        "max_throughput_hours": _number("No serving lives longer.", MIN_HOURS, MAX_POLICY_HOURS),
-        "default_throughput_hours": _number("Hours of a serving entry that gives none.", MIN_HOURS),
-        "allow_commitment": {
-            "description": "Allow 1- or 6-month terms (they cannot be deleted early).",
-            "type": "boolean",
-        },
-        "unmanaged_throughput": {
-            "description": "What the reconciler does with throughput Tailor did not create.",
-            "enum": list(UNMANAGED_ACTIONS),
-        },
-        "warn_before_minutes": {
-            "description": "One SNS warning this long before each expiry.",
-            "type": "integer",
-            "minimum": 0,
-            "maximum": MAX_WARN_MINUTES,
-        },
-        "monthly_budget_usd": _number("Synth fails when the plan's worst-case month exceeds it.", 1),
-        "deny_create_over_budget": {
-            "description": "At 100 % of the budget, deny new throughput, deployments and jobs.",
-            "type": "boolean",
-        },
-        "dry_run": {
-            "description": "The reconciler reports what it would delete and deletes nothing.",
-            "type": "boolean",
-        },
-        "budget_scope": {
-            "description": "Whose Bedrock spend the budget counts: this environment's tagged spend, or the account's.",
-            "enum": list(BUDGET_SCOPES),
-        },
-        "idle_minutes": {
-            "description": "Serving nobody called for this long is torn down early (off when absent).",
-            "type": ["integer", "null"],
-            "minimum": IDLE_MIN_MINUTES,
-            "maximum": MAX_WARN_MINUTES,
-        },
-        "max_concurrent_jobs": {
-            "description": "Jobs running at once in the account and Region (its quota); more wait in the queue.",
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_CONCURRENT_JOBS,
-        },
-    }
-    for name, default in defaults.items():  # a policy field added without a description here still gets its type
-        if name not in properties:
-            properties[name] = {"type": _JSON_TYPES[type(default)]} if type(default) in _JSON_TYPES else {}
-    for name, spec in properties.items():
-        if defaults.get(name) is not None:
-            spec["default"] = defaults[name]
-    return {"type": "object", "additionalProperties": False, "properties": properties}
-
-
-def _tags() -> dict[str, Any]:
-    return {
-        "description": "Tags on every stack, job and custom model.",
-        "type": ["object", "null"],
-        "maxProperties": MAX_TAGS,
-        "propertyNames": {"pattern": _full(TAG_KEY)},
-        "additionalProperties": {
-            "type": ["string", "number"],
-            "maxLength": 256,
-            "pattern": _full(TAG_TEXT),
-        },
-    }
-
-
-def _vpc() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["subnet_ids", "security_group_ids"],
-        "properties": {
-            "subnet_ids": _id_list(sources.SUBNET_ID, sources.MAX_SUBNETS),
-            "security_group_ids": _id_list(sources.SECURITY_GROUP_ID, sources.MAX_SECURITY_GROUPS),
-        },
-    }
-
-
-def _serving_properties() -> dict[str, Any]:
-    return {
-        "mode": {"enum": list(serving.MODES)},
-        "model_units": {"description": "Provisioned Throughput model units.", "type": "integer", "minimum": 1},
-        "hours": _number("How long it lives; within policy.max_throughput_hours.", MIN_HOURS),
-        "commitment": {
-            "description": "A 1- or 6-month term: no hours, no deletion before the term ends.",
-            "enum": list(serving.COMMITMENTS),
-        },
-        "revision": {"description": "Bump to recreate identical serving.", "type": "integer", "minimum": 0},
-    }
-
-
-def _serving_rules() -> list[dict[str, Any]]:
-    return [
-        {
-            "if": {"properties": {"mode": {"const": "on_demand"}}, "required": ["mode"]},
-            "then": {"not": {"anyOf": [{"required": ["model_units"]}, {"required": ["commitment"]}]}},
-        },
-        {"not": {"required": ["commitment", "hours"]}},
-    ]
-
-
-def _serve() -> dict[str, Any]:
-    properties = _serving_properties()
-    assert set(properties) == set(serving.SERVE_KEYS)
-    return {
-        "description": "Serve the job's model when it completes, for `hours`.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["mode"],
-        "properties": properties,
-        "allOf": _serving_rules(),
-    }
-
-
-def _throughput(models: list[str]) -> dict[str, Any]:
-    properties = {
-        "model": {
-            "description": "A custom model ARN, a job key of this config, or a catalog base model (commitment only).",
-            "type": "string",
-        },
-        "base_model": {"description": "The catalog model a custom model ARN was customized from.", "enum": models},
-        **_serving_properties(),
-    }
-    assert set(properties) == set(serving.THROUGHPUT_KEYS)
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["model"],
-        "properties": properties,
-        "allOf": _serving_rules(),
-    }
-
-
-def _job(catalog: Catalog, models: list[str]) -> dict[str, Any]:
-    data = {
-        "type": "string",
-        "pattern": f"^(?:{sources.S3_URI}|(?![/~])(?:.*)\\.jsonl)$",
-        "description": "A .jsonl file inside the repository (relative to it), or s3://bucket/key.jsonl.",
-    }
-    properties = {
-        "type": {"enum": list(CUSTOMIZATION_TYPES)},
-        "base_model": {"description": "A catalog model id (`tailor models` lists them).", "enum": models},
-        "training_data": data,
-        "validation_data": {
-            "anyOf": [data, {"type": "array", "items": data, "minItems": 1, "maxItems": sources.MAX_VALIDATION_SETS}]
-        },
-        "hyperparameters": {
-            "description": "Checked against the catalog's ranges for the base model and type; defaults filled in.",
-            "type": ["object", "null"],
-        },
-        "revision": {"description": "Bump to re-run identical settings.", "type": "integer", "minimum": 0},
-        "teacher_model": {"description": "Distillation only: the teacher.", "enum": sorted(catalog.teachers)},
-        "teacher_max_response_length": {"type": "integer", "minimum": 1},
-        "invocation_logs": _invocation_logs(),
-        "grader": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["lambda_arn"],
-            "properties": {"lambda_arn": {"type": "string", "pattern": _full(job.LAMBDA_ARN)}},
-        },
-        "vpc": {"$ref": "#/definitions/vpc"},
-        "tags": {"$ref": "#/definitions/tags"},
-        "retain_custom_model": {"type": "boolean"},
-        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
-        "serve": {"$ref": "#/definitions/serve"},
-        "sweep": _sweep(data),
-    }
-    assert set(properties) == set(job.JOB_KEYS)
-    rules: list[dict[str, Any]] = [
-        {"if": _is("type", "distillation"), "then": {"required": ["teacher_model"]}},
-        {"if": _is("type", "reinforcement_fine_tuning"), "then": {"required": ["grader"]}},
-        {
-            "if": {"properties": {"type": {"enum": ["fine_tuning", "continued_pre_training"]}}, "required": ["type"]},
-            "then": {"required": ["training_data"]},
-        },
-    ]
-    for model_id in models:
-        model = catalog.models[model_id]
-        rules.append(
-            {"if": _is("base_model", model_id), "then": {"properties": {"type": {"enum": list(model.customizations)}}}}
-        )
-        for ctype, customization in model.customizations.items():
-            hps = {name: _hyperparameter(spec) for name, spec in customization.hyperparameters.items()}
-            rules.append(
-                {
-                    "if": {
-                        "properties": {"base_model": {"const": model_id}, "type": {"const": ctype}},
-                        "required": ["base_model", "type"],
-                    },
-                    "then": {"properties": {"hyperparameters": {"properties": hps, "additionalProperties": False}}},
-                }
-            )
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["type", "base_model"],
-        "properties": properties,
-        "allOf": rules,
-    }
-
-
-def _sweep(data: dict[str, Any]) -> dict[str, Any]:
-    """Hyperparameter names with lists (a grid), or `random`; the names and values are checked per model."""
-    axis = {
-        "anyOf": [
-            {"type": "array", "minItems": 1},
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {"min": {"type": "number"}, "max": {"type": "number"}, "log": {"type": "boolean"}},
-            },
-        ]
-    }
-    metrics = sorted(evaluation.METRICS)
-    evaluate = {
-        "description": "Evaluate the best trials by loss with a Bedrock model evaluation job; serve only what passes.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["dataset", "task_type", "metrics"],
-        "properties": {
-            "dataset": {**data, "description": "A prompt dataset (prompt, referenceResponse, category per line)."},
-            "task_type": {"enum": list(evaluation.TASK_TYPES)},
-            "metrics": {"type": "array", "minItems": 1, "maxItems": evaluation.MAX_METRICS, "items": {"enum": metrics}},
-            "metric": {"description": "The metric the winner is chosen by (default: the first).", "enum": metrics},
-            "judge_model": {"description": "The judge for judge metrics.", "type": "string"},
-            "top": {
-                "description": "How many of the best trials by loss are evaluated.",
-                "type": "integer",
-                "minimum": 1,
-            },
-            "gate": {
-                "type": "object",
-                "additionalProperties": False,
-                "minProperties": 1,
-                "maxProperties": 1,
-                "properties": {
-                    "min_score": {"type": "number"},
-                    "max_score": {"type": "number"},
-                    "better_than_base": {"const": True},
-                },
-            },
-            "hours": _number("The longest each evaluation's Provisioned Throughput lives.", MIN_HOURS),
-            "model_units": {"type": "integer", "minimum": 1},
-        },
-    }
-    return {
-        "description": (
-            "A hyperparameter sweep: hyperparameter names with lists of values (every combination is a trial) or "
-            f"random: {{count, seed, <name>: {{min, max, log}} | [values]}}; at most {sweep.MAX_TRIALS} trials."
-        ),
-        "type": "object",
-        "properties": {
-            "random": {
-                "type": "object",
-                "required": ["count"],
-                "properties": {
-                    "count": {"type": "integer", "minimum": sweep.MIN_TRIALS, "maximum": sweep.MAX_TRIALS},
-                    "seed": {"type": "integer", "minimum": 0},
-                },
-                "additionalProperties": axis,
-            },
-            "evaluate": evaluate,
-        },
-        "additionalProperties": {"type": "array", "minItems": 1},
-    }
-
-
-def _invocation_logs() -> dict[str, Any]:
-    pair = {
-        "type": "object",
-        "minProperties": 1,
-        "maxProperties": 1,
-        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": sources.MAX_METADATA_TEXT},
-    }
-    single = {
-        "type": "object",
-        "minProperties": 1,
-        "maxProperties": 1,
-        "additionalProperties": False,
-        "properties": {"equals": pair, "not_equals": pair},
-    }
-    group = {"type": "array", "minItems": 1, "maxItems": sources.MAX_FILTERS, "items": single}
-    return {
-        "description": "Distillation or RFT from model-invocation logs instead of training_data.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["s3_uri"],
-        "properties": {
-            "s3_uri": {"type": "string", "pattern": _full(sources.LOG_S3_URI)},
-            "use_prompt_response": {"type": "boolean"},
-            "filters": {
-                "type": "object",
-                "minProperties": 1,
-                "maxProperties": 1,
-                "additionalProperties": False,
-                "properties": {"equals": pair, "not_equals": pair, "and_all": group, "or_all": group},
-            },
-        },
-    }
-
-
-def _hyperparameter(spec: Hyperparameter) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": spec.allowed_text()}
-    if spec.type == "enum":
-        out["enum"] = list(spec.choices)
-    else:
-        out["type"] = "integer" if spec.type == "int" else "number"
-        out["minimum"] = int(spec.minimum) if spec.type == "int" and spec.minimum is not None else spec.minimum
-        out["maximum"] = int(spec.maximum) if spec.type == "int" and spec.maximum is not None else spec.maximum
-    if spec.default is not None:
-        out["default"] = spec.default
-    return out
-
-
-def _number(description: str, minimum: float, maximum: float | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": description, "type": "number", "minimum": minimum}
-    if maximum is not None:
-        out["maximum"] = maximum
-    return out
-
-
-def _id_list(pattern: str, most: int) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "maxItems": most, "items": {"type": "string", "pattern": _full(pattern)}}
-
-
 def _key_names() -> dict[str, Any]:
-    return {"pattern": _full(naming.KEY_PATTERN), "maxLength": naming.MAX_JOB_KEY_LEN}
-
-
-def _is(key: str, value: str) -> dict[str, Any]:
-    return {"properties": {key: {"const": value}}, "required": [key]}
-
-
-def _full(pattern: str) -> str:
-    """The validator's patterns are fullmatch()ed; JSON Schema patterns match anywhere unless anchored."""
-    return f"^(?:{pattern})$"
+    return {"pattern": full(naming.KEY_PATTERN), "maxLength": naming.MAX_JOB_KEY_LEN}
