@@ -21,7 +21,8 @@ from tailor import naming
 from tailor.config.catalog import load_catalog
 from tailor.errors import UserError
 from tailor.jobs.preflight import load_checked
-from tailor.plan.build import budget_problems, build_plan, write_plan
+from tailor.plan.build import build_plan, write_plan
+from tailor.plan.cost import budget_problems
 
 ROOT = Path(__file__).resolve().parent
 

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tailor.plan.build import budget_problems
+    from tailor.plan.cost import budget_problems
     from tailor.plan.render import render
 
     plans = _from_files(args.from_dir, args.env) if args.from_dir is not None else _from_config(args)

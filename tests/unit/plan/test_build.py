@@ -13,7 +13,8 @@ from tailor.cli import main
 from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
 from tailor.config.environment import load_environment
 from tailor.jobs.preflight import check_datasets
-from tailor.plan.build import budget_problems, build_plan, render, write_plan
+from tailor.plan.build import build_plan, render, write_plan
+from tailor.plan.cost import budget_problems
 from tests.conftest import ROOT
 from tests.unit.config.test_environment import CATALOG, DEV, write
 

@@ -11,7 +11,8 @@ import yaml
 from tailor.config.catalog import load_catalog
 from tailor.config.environment import load_environment
 from tailor.jobs.preflight import check_datasets
-from tailor.plan.build import budget_problems, build_plan, render, write_plan
+from tailor.plan.build import build_plan, render, write_plan
+from tailor.plan.cost import budget_problems
 from tailor.plan.file import read_plan_file
 from tests.conftest import ROOT
 
