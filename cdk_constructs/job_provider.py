@@ -14,7 +14,7 @@ from cdk_constructs import bedrock_policies
 from cdk_constructs.nag import acknowledge_wildcard_resource
 from cdk_constructs.tailor_function import TailorFunction
 from tailor import naming
-from tailor.jobs import queue
+from tailor.jobs import queue_lock
 from tailor.jobs.spec import DatasetCheck
 
 # Below the framework function's fixed 15 minutes; room for streaming a 10 GB dataset from S3 before starting.
@@ -43,7 +43,7 @@ def queue_statements(stack: Stack, environment: str) -> list[iam.PolicyStatement
             actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
             resources=[
                 stack.format_arn(
-                    service="ssm", resource="parameter", resource_name=queue.lock_name(environment).strip("/")
+                    service="ssm", resource="parameter", resource_name=queue_lock.lock_name(environment).strip("/")
                 )
             ],
         ),

@@ -12,7 +12,7 @@ order, then the trial's place in its sweep) while the account has free slots:
 - Running jobs are counted account-wide (ListModelCustomizationJobs, InProgress and Stopping), because the
   quota is the account's: another team's jobs take slots too.
 - One advancer at a time per environment: a lock parameter created with Overwrite=False (SSM's only atomic
-  create), with a lease so a function killed while holding it delays the queue, never wedges it.
+  create), with a lease so a function killed while holding it delays the queue, never wedges it (queue_lock.py).
 - A start is idempotent: the job's deterministic name and token make a repeated or concurrent start return the
   same job (Bedrock's clientRequestToken), and a job already there under this name and token is adopted.
 - A record removed or replaced while its job was being started (the stack deleted, a rollback) is detected
@@ -24,17 +24,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from tailor import aws, naming, records
 from tailor.jobs import record as job_record
+from tailor.jobs.queue_lock import LOCK_WAIT_S, lock
 
 log = logging.getLogger(__name__)
 QUEUED = "queued"
@@ -48,14 +47,7 @@ WAIT_CODES = (
     "ServiceUnavailableException",
 )
 NAME_IN_USE = "currently in use"  # ValidationException text for a taken job name (Airflow's operator relies on it)
-LOCK_LEASE = timedelta(minutes=5)  # longer than one advance can take (a few calls, each at most ~3.5 min of retries)
-LOCK_WAIT_S = 30.0  # how long a caller waits for another advancer before leaving the start to the next pass
-LOCK_POLL_S = 1.0
 QUEUE_FIELDS = ("request", "queuePosition", "maxConcurrentJobs", "queuedAt", "queueNote")
-
-
-def lock_name(environment: str) -> str:
-    return f"/{naming.PROJECT}/{environment}/queue/lock"
 
 
 def position(job_index: int, trial_index: int = 0) -> str:
@@ -138,7 +130,7 @@ def advance(
     on_failed: Notify | None = None,
 ) -> Advance:
     """Starts queued jobs in order while the account has free slots; safe to call from anywhere, any time."""
-    with _lock(clients.ssm, environment, now=now, sleep=sleep, wait_s=wait_s) as held:
+    with lock(clients.ssm, environment, now=now, sleep=sleep, wait_s=wait_s) as held:
         if not held:
             log.info("another advancer holds the queue of %s; the next pass continues", environment)
             return Advance(busy=True)
@@ -274,62 +266,3 @@ def _stop_quietly(bedrock: Any, arn: str) -> None:
         bedrock.stop_model_customization_job(jobIdentifier=arn)
     except ClientError as exc:
         log.error("could not stop orphaned job %s: %s", arn, exc)
-
-
-# --------------------------------------------------------------------------------------------------- the lock
-@contextmanager
-def _lock(
-    ssm: Any, environment: str, *, now: Callable[[], datetime], sleep: Callable[[float], None], wait_s: float
-) -> Iterator[bool]:
-    name, token = lock_name(environment), uuid.uuid4().hex
-    waited, acquired = 0.0, False
-    while True:
-        acquired = _try_lock(ssm, name, token, now())
-        if acquired or waited >= wait_s:
-            break
-        sleep(LOCK_POLL_S)
-        waited += LOCK_POLL_S
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            _unlock(ssm, name, token)
-
-
-def _try_lock(ssm: Any, name: str, token: str, when: datetime) -> bool:
-    value = json.dumps({"owner": token, "at": job_record.iso(when)})
-    try:
-        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
-        return True
-    except ClientError as exc:
-        if aws.error_code(exc) != "ParameterAlreadyExists":
-            raise
-    holder = records.get(ssm, name) or {}
-    taken = _parse(holder.get("at"))
-    if taken is None or when - taken >= LOCK_LEASE:
-        # Held past its lease: its holder died. Breaking it may race another breaker; the loser's put fails.
-        log.warning("breaking the queue lock %s held since %s", name, holder.get("at"))
-        records.delete(ssm, name)
-        try:
-            ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
-            return True
-        except ClientError as exc:
-            if aws.error_code(exc) != "ParameterAlreadyExists":
-                raise
-    return False
-
-
-def _unlock(ssm: Any, name: str, token: str) -> None:
-    try:
-        holder = records.get(ssm, name) or {}
-        if holder.get("owner") == token:
-            records.delete(ssm, name)
-    except ClientError as exc:  # the lease frees it anyway
-        log.error("could not release the queue lock %s: %s", name, exc)
-
-
-def _parse(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text))
-    except ValueError:
-        return None

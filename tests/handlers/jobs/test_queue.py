@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from tailor import records
-from tailor.jobs import completion, queue
+from tailor.jobs import completion, queue, queue_lock
 from tailor.jobs.resource import on_event
 from tests.handlers.helpers import event, spec, stage_assets
 
@@ -196,7 +196,7 @@ def test_one_advancer_at_a_time_and_a_lock_left_by_a_dead_one_is_broken_after_it
     first = create(clients, bot)
     create(clients, distilled)
     bedrock_double.finish_job(first, "Completed")
-    name = queue.lock_name("dev")
+    name = queue_lock.lock_name("dev")
     clients.ssm.put_parameter(Name=name, Value=json.dumps({"owner": "other", "at": NOW.isoformat()}), Type="String")
     # When this one tries, briefly
     waits = []
@@ -204,7 +204,7 @@ def test_one_advancer_at_a_time_and_a_lock_left_by_a_dead_one_is_broken_after_it
     # Then it waited, then left the start to the next pass
     assert busy.busy and busy.started == {} and waits == [1.0, 1.0, 1.0]
     # and once the holder is past its lease (it died), the lock is broken and the job starts
-    later = lambda: NOW + queue.LOCK_LEASE + timedelta(seconds=1)  # noqa: E731
+    later = lambda: NOW + queue_lock.LOCK_LEASE + timedelta(seconds=1)  # noqa: E731
     assert list(queue.advance(clients, "dev", now=later).started) == [distilled.job_name]
     assert records.get(clients.ssm, name) is None  # released
 
