@@ -98,6 +98,8 @@ def deployed_of(aws: Any, environment: str) -> tuple[dict[str, dict[str, str]], 
         except Exception:  # not deployed (yet, or any more): nothing to resolve there
             continue
         deployed[stack] = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources}
+        if resources:  # Ref AWS::StackId (the stack's ARN), as the bucket emptier's policy names it
+            deployed[stack]["AWS::StackId"] = resources[0]["StackId"]
     exports = {
         e["Name"]: e["Value"]
         for page in aws.cloudformation.get_paginator("list_exports").paginate()

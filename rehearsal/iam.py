@@ -158,6 +158,12 @@ class _Resolver:
         }
         if name in pseudo:
             return pseudo[name]
+        if name == "AWS::StackId":  # the stack's ARN, known once deployed (deployed_of records it under this key)
+            return self.physical.get(
+                name,
+                f"arn:{self.place.partition}:cloudformation:{self.place.region}:"
+                f"{self.place.account}:stack/{self.stack}/stand-in",
+            )
         return self.physical.get(name, f"{self.stack}-{name}")  # Ref is the physical id (a topic's is its ARN)
 
     def _attribute(self, logical_id: str, attribute: str) -> str:

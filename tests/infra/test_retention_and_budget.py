@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
 from app import build_app
+from rehearsal.iam import Place, roles
 from tailor.errors import UserError
 from tests.conftest import ROOT
 from tests.infra.conftest import synth
@@ -138,3 +140,17 @@ def test_retained_data_has_no_emptier(out):
     resources = _template(out, "Tailor-teambudget-Data")["Resources"]
     assert not [r for r in resources.values() if r["Type"] == "Custom::TailorBucketEmptier"]
     assert all(r["DeletionPolicy"] == "Retain" for r in resources.values() if r["Type"] == "AWS::S3::Bucket")
+
+
+def test_the_emptiers_describe_stacks_is_allowed_on_its_own_stack_id_only(out):
+    # through IAM's evaluator, with Ref AWS::StackId resolved as the deployed stack reports it
+    stack = "Tailor-dropall-Data"
+    own = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{stack}/c05c1f07-c325-47bf-9343-f257c8e4c3fc"
+    place = Place(account=ACCOUNT, region="us-east-1")
+    every = roles(Path(out), place, deployed={stack: {"AWS::StackId": own}})
+    (role,) = [r for key, r in every.items() if key.startswith(f"{stack}/EmptierHandlerRole")]
+    assert role.decide("cloudformation:DescribeStacks", own, place) == "Allow"
+    other = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/Tailor-dropall-Jobs/0d1e2f3a"
+    assert role.decide("cloudformation:DescribeStacks", other, place) == "ImplicitDeny"
+    recreated = own.rsplit("/", 1)[0] + "/another-id"  # a stack of the same name deployed again
+    assert role.decide("cloudformation:DescribeStacks", recreated, place) == "ImplicitDeny"
