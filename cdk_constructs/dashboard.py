@@ -1,7 +1,7 @@
 """One CloudWatch dashboard per environment: what is training, what is serving, what it costs, is the guard alive.
 
 Every Tailor metric on it comes from tailor/observability.py (names, namespace, the one Environment dimension),
-so a widget can only show what a function emits (tests/infra/test_dashboard.py checks the synthesized body);
+so a widget can only show what a function emits (tests/infra/test_observability.py checks the synthesized body);
 the rest are the services' own metrics: Lambda's for the teardown function, SQS's for the dead-letter queues.
 """
 

@@ -32,7 +32,8 @@ EXCLUDED_SOURCES = ("tailor/cli",)  # the command line never runs in a function
 # aws-xray-sdk is Powertools' [tracer] extra (extras are not followed), so it is a root of its own.
 SDK_ROOTS = ("boto3", "aws-lambda-powertools", "aws-xray-sdk")
 NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
-# Every service a handler makes a client for (tailor/aws.py); a test creates each from the built asset.
+# Every service a handler makes a client for (tailor/aws.py), and sts and xray, which Powertools' tracer (the
+# X-Ray SDK) may call (UNCONFIRMED which it needs); a test creates each from the built asset.
 SERVICES = ("bedrock", "s3", "ssm", "sns", "scheduler", "cloudwatch", "budgets", "sts", "xray", "cloudformation")
 KEEP_BUILDS = 3  # and any build younger than an hour: a parallel synth or test may be reading it
 KEEP_SECONDS = 3600

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 PROJECT = "tailor"
+# The tags that make a Bedrock resource this environment's (serving, evaluation throughputs, jobs): nothing is
+# deleted without both.
+TAG_MANAGED_BY = "managed-by"
+TAG_ENVIRONMENT = "environment"
 # Environment and job keys become parts of Bedrock names: customModelName allows `([0-9a-zA-Z][_-]?){1,63}`
 # (no dots, no two separators in a row) and jobName <= 63 characters.
 KEY_PATTERN = r"[a-z0-9]+(-[a-z0-9]+)*"
@@ -118,3 +123,8 @@ def dashboard_url(environment: str, region: str) -> str:
     """The environment's CloudWatch dashboard in the console of the commercial partition (cdk.json's only one)."""
     name = dashboard_name(environment)
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
+
+
+def owned_by(tags: Mapping[str, str], environment: str) -> bool:
+    """Tagged as made by Tailor for this environment: the one test before anything is deleted."""
+    return tags.get(TAG_MANAGED_BY) == PROJECT and tags.get(TAG_ENVIRONMENT) == environment

@@ -188,8 +188,8 @@ def request(
         "clientRequestToken": naming.client_request_token(name),
         "roleArn": run_settings["roleArn"],
         "jobTags": [
-            {"key": "environment", "value": environment},
-            {"key": "managed-by", "value": naming.PROJECT},
+            {"key": naming.TAG_ENVIRONMENT, "value": environment},
+            {"key": naming.TAG_MANAGED_BY, "value": naming.PROJECT},
             {"key": "tailor:job", "value": job_key},
         ],
         "applicationType": "ModelEvaluation",
@@ -293,7 +293,7 @@ def stop_all(clients: Any, sweep_record: dict[str, Any]) -> None:
 def _delete_throughput(bedrock: Any, arn: str, environment: str) -> None:
     try:
         tags = {t["key"]: t["value"] for t in bedrock.list_tags_for_resource(resourceARN=arn).get("tags") or []}
-        if tags.get("managed-by") != naming.PROJECT or tags.get("environment") != environment:
+        if not naming.owned_by(tags, environment):
             log.warning("not deleting %s: not this environment's (tags %s)", arn, tags)
             return
         bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)

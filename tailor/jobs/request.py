@@ -12,7 +12,7 @@ from tailor import naming
 from tailor.config.environment import Environment
 from tailor.config.job import Job
 
-MANAGED_BY = "tailor"
+MANAGED_BY = naming.PROJECT
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,13 @@ def _customization_config(job: Job, deployment: Deployment) -> dict[str, Any] | 
 
 
 def _tags(env: Environment, job: Job) -> list[dict[str, str]]:
-    tags = {**env.tags, **job.tags, "managed-by": MANAGED_BY, "environment": env.name, "tailor:job": job.key}
+    tags = {
+        **env.tags,
+        **job.tags,
+        naming.TAG_MANAGED_BY: MANAGED_BY,
+        naming.TAG_ENVIRONMENT: env.name,
+        "tailor:job": job.key,
+    }
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 

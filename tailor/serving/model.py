@@ -17,8 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tailor import aws, naming
 
-TAG_MANAGED_BY = "managed-by"
-TAG_ENVIRONMENT = "environment"
+TAG_MANAGED_BY = naming.TAG_MANAGED_BY
+TAG_ENVIRONMENT = naming.TAG_ENVIRONMENT
 TAG_EXPIRES_AT = "expires-at"
 TAG_SERVING_KEY = "tailor-serving"
 TAG_STACK = (
@@ -84,7 +84,7 @@ class Served:
         return model_arn in (self.model_arn, self.desired_model_arn)
 
     def managed_by(self, environment: str) -> bool:
-        return self.tags.get(TAG_MANAGED_BY) == naming.PROJECT and self.tags.get(TAG_ENVIRONMENT) == environment
+        return naming.owned_by(self.tags, environment)
 
     @property
     def managed_by_tailor(self) -> bool:
