@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions import observability
 from functions.wiring import configure_logging, from_environment, job_serving_wiring
 from tailor import aws
 from tailor.jobs import completion, queue, sweep_refresh
@@ -26,15 +27,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@observability.entry
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     basics, clients, wiring = from_environment(), aws.Clients(), job_serving_wiring()
     environment, topic_arn = basics.environment, basics.topic_arn
-    if event.get("detail-type") == "Model Customization Job State Change":
-        outcomes = [completion.handle_event(event, clients, environment=environment, topic_arn=topic_arn)]
-        ours = outcomes[0].job_key is not None
-    else:
+    reconciling = event.get("detail-type") != "Model Customization Job State Change"
+    if reconciling:
         outcomes = completion.reconcile(clients, environment=environment, topic_arn=topic_arn)
         ours = True
+    else:
+        outcomes = [completion.handle_event(event, clients, environment=environment, topic_arn=topic_arn)]
+        ours = outcomes[0].job_key is not None
+    observability.record_jobs(outcomes, environment=environment, reconciled=reconciling)
     if not ours:
         return {"outcomes": [o.__dict__ for o in outcomes], "started": {}, "sweeps": [], "servingStarted": []}
     try:
@@ -46,6 +50,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     refused = completion.announce_failed_starts(clients, environment=environment, topic_arn=topic_arn)
     sweeps = sweep_refresh.refresh(clients, environment, topic_arn=topic_arn, now=_now)
     evaluated = job_serving.evaluate_sweeps(clients, wiring, now=_now()) if wiring is not None else []
+    if evaluated:  # decided by score in this pass: its losers' models go now, not a reconcile period later
+        sweeps += sweep_refresh.refresh(clients, environment, topic_arn=topic_arn, now=_now)
     started = job_serving.serve_completed(clients, wiring, now=_now()) if wiring is not None else []
     return {
         "outcomes": [o.__dict__ for o in outcomes],

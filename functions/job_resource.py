@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from functions import observability
 from functions.wiring import configure_logging
 from tailor import aws
 from tailor.jobs import resource as job_resource
@@ -9,5 +10,6 @@ from tailor.jobs import resource as job_resource
 configure_logging()
 
 
+@observability.entry
 def on_event(event: dict[str, Any], context: object) -> dict[str, Any]:
     return job_resource.on_event(event, aws.Clients())

@@ -110,10 +110,10 @@ def correlation_keys(event: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in keys.items() if v}
 
 
-def record_jobs(outcomes: Iterable[Any], *, reconciled: bool) -> None:
+def record_jobs(outcomes: Iterable[Any], *, environment: str, reconciled: bool) -> None:
     """Jobs by state, for the completion handler: one count per final state it recorded; on a reconcile, how many
     recorded jobs are still running (a gauge, so the dashboard shows work in flight)."""
-    out = sink()
+    out = sink(environment)
     running = 0
     for outcome in outcomes:
         status = getattr(outcome, "status", None)

@@ -145,3 +145,34 @@ def test_the_lambda_entry_point_dispatches_events_and_schedules(clients, bedrock
         == "unchanged"
     )
     json.dumps(job_completion.handler(scheduled, None))
+
+
+def test_the_entry_point_counts_jobs_by_state_in_emf_under_its_environment(
+    clients, bedrock_double, wiring, started, monkeypatch, capsys
+):
+    # Given the completion function as Lambda runs it (Powertools' metrics flushed at the end of each invocation)
+    from functions import job_completion
+    from functions import observability as adapter
+    from tailor import aws, observability
+    from tests.conftest import wiring_environment
+    from tests.handlers.serving.test_metrics import CurrentStdout, emf, lines, value
+
+    spec_, arn = started
+    wiring_environment(monkeypatch, wiring)
+    monkeypatch.setattr(aws, "Clients", lambda: clients)
+    monkeypatch.setattr(adapter.logger.registered_handler, "stream", CurrentStdout())
+    scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
+    capsys.readouterr()
+    # When a reconcile pass finds the job still training, then its Completed event arrives
+    job_completion.handler(scheduled, None)
+    running = emf(lines(capsys))
+    bedrock_double.finish_job(arn, status="Completed")
+    job_completion.handler(state_change(arn, spec_.job_name, "Completed"), None)
+    completed = emf(lines(capsys))
+    # Then the pass wrote the in-progress gauge and the event one completion, each under {Environment} only
+    assert [value(d, observability.JOBS_IN_PROGRESS) for d in running] == [1]
+    assert [value(d, observability.JOB_STATES["Completed"]) for d in completed] == [1]
+    for document in running + completed:
+        (block,) = document["_aws"]["CloudWatchMetrics"]
+        assert block["Namespace"] == observability.NAMESPACE and block["Dimensions"] == [["Environment"]]
+        assert document["Environment"] == "dev"
