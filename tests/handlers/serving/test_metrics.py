@@ -188,7 +188,9 @@ def test_every_metric_name_tailor_declares_is_emitted_by_some_path(lambda_like, 
         adapter.sink("dev").put(observability.TEARDOWN_OUTCOMES[action], 1)
         adapter.flush()
     jobs = [SimpleNamespace(action="recorded", status=s) for s in observability.JOB_STATES]
-    adapter.record_jobs([*jobs, SimpleNamespace(action="unchanged", status="InProgress")], environment="dev", reconciled=True)
+    adapter.record_jobs(
+        [*jobs, SimpleNamespace(action="unchanged", status="InProgress")], environment="dev", reconciled=True
+    )
     adapter.flush()
     documents = lines(capsys)
     # Then together they emit every declared name, each under {Environment} alone
