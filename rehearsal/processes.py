@@ -59,11 +59,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_local_bedrock(run_dir: Path, *, args: list[str]) -> Server:
+def start_local_bedrock(run_dir: Path, *, args: list[str], account: str | None = None) -> Server:
     log = run_dir / "local-bedrock.log"
     calls = run_dir / "local-bedrock-calls.jsonl"
     command = [sys.executable, "-m", "rehearsal.http", "--port", "0", "--log-file", str(calls), *args]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("wb"), start_new_session=True)
+    # Its own calls (evaluation result files into the emulator's S3) are the account's, as ministack reads keys.
+    env = {
+        **_clean_environment(),
+        **({"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "rehearsal"} if account else {}),
+    }
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log.open("wb"), start_new_session=True
+    )
     assert process.stdout is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -160,6 +167,9 @@ def _install_call_hook() -> None:
     ).stdout.strip()
     source = (ROOT / "rehearsal" / "call_hook.py").read_text()
     target = Path(site) / f"{HOOK_MODULE}.py"
-    if not target.is_file() or target.read_text() != source:
-        target.write_text(source)
-    (Path(site) / f"{HOOK_MODULE}.pth").write_text(f"import {HOOK_MODULE}\n")
+    # Written whole, then renamed: rehearsals started together never let a worker read a half-written file.
+    for path, text in ((target, source), (Path(site) / f"{HOOK_MODULE}.pth", f"import {HOOK_MODULE}\n")):
+        if not path.is_file() or path.read_text() != text:
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
+            partial.write_text(text)
+            os.replace(partial, path)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from rehearsal import cdk, config, emulated, processes
+from rehearsal import cdk, config, emulated, processes, sweep_run
 from rehearsal.calls import check_calls, deployed_of, functions_of
 from rehearsal.control import Control
 from rehearsal.timeline import Timeline
@@ -50,7 +50,7 @@ class Check:
 class Options:
     environment: str
     run_dir: Path
-    job_seconds: float = JOB_SECONDS
+    job_seconds: float | None = None  # each job's training time; default JOB_SECONDS (a sweep's trials: shorter)
     keep: bool = False
     short: bool = False  # deploy, one expiry, destroy: what the failure-injection tests need
     config_dir: Path = ROOT / "config"
@@ -82,9 +82,12 @@ class Rehearsal:
         catalog = load_catalog()
         user_env = load_environment(source, catalog, base_dir=ROOT)  # the user's config must be valid first
         self.region = user_env.region
-        settings = self._bedrock_settings(user_env)
+        swept = any(j.sweep is not None for j in user_env.jobs.values())
+        if self.options.job_seconds is None:
+            self.options.job_seconds = sweep_run.JOB_SECONDS if swept else JOB_SECONDS
+        settings = self._bedrock_settings(user_env) + (sweep_run.bedrock_settings() if swept else [])
         processes.require_emulator()
-        bedrock = processes.start_local_bedrock(self.run, args=settings)
+        bedrock = processes.start_local_bedrock(self.run, args=settings, account=config.ACCOUNT)
         self.timeline.add("harness", f"local Bedrock on {bedrock.url} ({' '.join(settings)})")
         try:
             emulator = processes.start_emulator(
@@ -99,6 +102,8 @@ class Rehearsal:
             raise
         self.timeline.add("harness", f"ministack on {emulator.url}")
         self.control = Control(bedrock.url)
+        if swept:  # evaluation results land in the emulator's S3, where the sweep's reader looks for them
+            self.control.settings(results_s3_endpoint=emulator.url)
         self.aws = emulated.clients(
             emulator=emulator.url, bedrock=bedrock.url, account=config.ACCOUNT, region=self.region
         )
@@ -135,6 +140,13 @@ class Rehearsal:
         self.env = self._write_and_load(rehearsal_config, catalog)
         self._deploy("first deploy", expect_changes=True)
         self._notifications()  # subscribes a queue to the environment's topic, to read every message from here on
+        if sweep_run.sweeps(self):  # trials, decision and winner instead of the plain jobs' course
+            sweep_run.rehearse(self)
+            self._check_observability()
+            self._destroy()
+            self._check_iam()
+            self._collect_bedrock_events()
+            return
         self._check_queued_at_deploy()
         if not self.options.short:
             self._hold_a_running_job()
@@ -378,26 +390,9 @@ class Rehearsal:
         seen = 0
         # The queue runs them policy.max_concurrent_jobs at a time: a round of job_seconds per slot-full.
         rounds = -(-(len(self.env.jobs) + len(self.replaced)) // self.env.policy.max_concurrent_jobs)
-        deadline = time.monotonic() + rounds * (self.options.job_seconds + 30) + 180
+        deadline = time.monotonic() + rounds * (float(self.options.job_seconds or JOB_SECONDS) + 30) + 180
         while time.monotonic() < deadline:
-            for entry in self.control.eventbridge(since=seen):
-                seen = max(seen, entry["seq"])
-                detail = json.loads(entry["entry"]["Detail"])
-                name = detail.get("jobName", "")
-                if not name.startswith(f"{naming.PROJECT}-{self.env_name}-"):
-                    continue
-                event = _as_event(entry["entry"], self.region)
-                matches = self.aws.events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
-                job_key = _key_of(self.env, name)
-                if detail.get("jobStatus") in ("Completed", "Failed", "Stopped") and job_key not in (withheld, None):
-                    if not matches:
-                        self.check(f"the completion rule matches {name}'s {detail['jobStatus']} event", False, pattern)
-                        continue
-                    self.aws.lambda_.invoke(FunctionName=target, InvocationType="Event", Payload=json.dumps(event))
-                    delivered.add(job_key)
-                    self.timeline.add(
-                        "harness", f"{name} {detail['jobStatus']}: event delivered to the completion rule"
-                    )
+            seen = self.deliver_job_events(pattern, target, since=seen, delivered=delivered, skip=withheld)
             if all(self._job_record(k).get("status") == "Completed" for k in self.env.jobs if k != withheld):
                 break
             time.sleep(3)
@@ -407,6 +402,31 @@ class Rehearsal:
             f"{len(delivered)} events matched and delivered",
         )
         return withheld
+
+    def deliver_job_events(
+        self, pattern: str, target: str, *, since: int, delivered: set[str], skip: str | None
+    ) -> int:
+        """Forwards each new job end the local Bedrock announced to the completion rule's target, as EventBridge
+        would, after checking the deployed rule matches it (ministack refuses aws.* sources on PutEvents). Jobs of
+        `skip` are left to the reconcile rule. Returns the last event seen."""
+        seen = since
+        for entry in self.control.eventbridge(since=since):
+            seen = max(seen, entry["seq"])
+            detail = json.loads(entry["entry"]["Detail"])
+            name = detail.get("jobName", "")
+            if not name.startswith(f"{naming.PROJECT}-{self.env_name}-"):
+                continue
+            event = _as_event(entry["entry"], self.region)
+            matches = self.aws.events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+            job_key = _key_of(self.env, name)
+            if detail.get("jobStatus") in ("Completed", "Failed", "Stopped") and job_key not in (skip, None):
+                if not matches:
+                    self.check(f"the completion rule matches {name}'s {detail['jobStatus']} event", False, pattern)
+                    continue
+                self.aws.lambda_.invoke(FunctionName=target, InvocationType="Event", Payload=json.dumps(event))
+                delivered.add(name)
+                self.timeline.add("harness", f"{name} {detail['jobStatus']}: event delivered to the completion rule")
+        return seen
 
     def _check_withheld(self, withheld: str | None) -> None:
         deadline = time.monotonic() + 180
@@ -910,7 +930,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rehearsal", description="Rehearse an environment's lifecycle.")
     parser.add_argument("env", help="environment (config/<env>.yaml)")
     parser.add_argument("--run-dir", type=Path, default=None)
-    parser.add_argument("--job-seconds", type=float, default=JOB_SECONDS)
+    parser.add_argument("--job-seconds", type=float, default=None, help=f"each job's training ({JOB_SECONDS:.0f} s)")
     parser.add_argument("--config-dir", type=Path, default=ROOT / "config")
     parser.add_argument("--short", action="store_true", help="deploy, one expiry through its schedule, destroy")
     parser.add_argument("--keep", action="store_true", help="keep the emulator's unpacked function code")
