@@ -44,8 +44,9 @@ check: install
 	ruff check --quiet .
 	mypy
 
+# The rehearsal tier's tests share one xdist group: one worker starts its runs together (tests/rehearsal).
 test: check $(EMULATOR)/.installed
-	$(VENV)/bin/python -m pytest -n 2
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
 
 # Everything but the rehearsal tier (which deploys into the emulator and takes minutes): for local iteration.
 test-fast: check
