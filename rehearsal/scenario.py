@@ -138,6 +138,8 @@ class Rehearsal:
         rehearsal_config = config.with_models(config.rehearse(source), self._seed_models(source))
         self.notes += [f"config {c.path}: {c.what} ({c.why})" for c in rehearsal_config.changes]
         self.env = self._write_and_load(rehearsal_config, catalog)
+        if not self.options.short and not sweep_run.sweeps(self):
+            self._hold_a_job()
         self._deploy("first deploy", expect_changes=True)
         self._notifications()  # subscribes a queue to the environment's topic, to read every message from here on
         if sweep_run.sweeps(self):  # trials, decision and winner instead of the plain jobs' course
@@ -148,8 +150,6 @@ class Rehearsal:
             self._collect_bedrock_events()
             return
         self._check_queued_at_deploy()
-        if not self.options.short:
-            self._hold_a_running_job()
         self._check_datasets_under_the_key()
         self._check_throughputs_bought()
         self._extend_throughput_to_soon()
@@ -336,23 +336,35 @@ class Rehearsal:
                 self._delete_schedule(key)
                 self._pause_reconciler()
 
-    def _hold_a_running_job(self) -> None:
-        """Keeps one running job InProgress until the replacement step stops it (jobs train for seconds here)."""
-        live = self._jobs()
-        running = {k for k, j in self.env.jobs.items() if live.get(j.name, {}).get("status") == "InProgress"}
-        key, name, value = _a_hyperparameter_change(self.env, running)
+    def _hold_a_job(self) -> None:
+        """Before the first deploy: one job, once it starts (at the deploy or from the queue), stays InProgress
+        until the replacement step stops it; jobs train for seconds here, and a slow machine would otherwise see
+        every job finished before the step begins. Held by name, so its replacement (a new name) is not."""
+        key, name, value = _a_hyperparameter_change(self.env, set(self.env.jobs))
         if key is not None:
-            self.control.hold(self._job_arn(self.env.jobs[key].name))
+            self.control.hold(self.env.jobs[key].name)
             self.held, self.held_change = key, (name, value)
             self.timeline.add("harness", f"holding {self.env.jobs[key].name} InProgress for the replacement step")
+
+    def _wait_running(self, name: str) -> bool:
+        """Until the held job is InProgress: it may wait in the queue for a slot (one round of training)."""
+        rounds = -(-len(self.env.jobs) // self.env.policy.max_concurrent_jobs)
+        deadline = time.monotonic() + rounds * (float(self.options.job_seconds or JOB_SECONDS) + 30) + 60
+        while time.monotonic() < deadline:
+            if self._jobs().get(name, {}).get("status") == "InProgress":
+                return True
+            time.sleep(3)
+        return False
 
     def _replace_a_job(self, rehearsal_config: config.RehearsalConfig, catalog: Any) -> None:
         job = self.held
         name, value = self.held_change
         if job is None:
-            self.notes.append("no running job has an integer hyperparameter to change: the replacement was skipped")
+            self.notes.append("no job has an integer hyperparameter to change: the replacement was skipped")
             return
         old = self.env.jobs[job]
+        if not self._wait_running(old.name):
+            raise RehearsalFailed(f"{old.name} never ran (held for the replacement step)")
         changed = config.with_hyperparameter(rehearsal_config, job, name, value)
         self.env = self._write_and_load(changed, catalog)
         self.timeline.add("harness", f"jobs.{job}.hyperparameters.{name} -> {value}")
@@ -379,7 +391,7 @@ class Rehearsal:
                 f"{state.get(new.name, {}).get('status') or record.get('status')}"
             ),
         )
-        self.control.release(self._job_arn(old.name))
+        self.control.release(old.name)
 
     def _complete_jobs(self) -> str | None:
         """Forwards each job's completion to the completion rule's target, but one: the reconcile rule must
