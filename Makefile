@@ -44,9 +44,9 @@ check: install
 	ruff check --quiet .
 	mypy
 
-# The rehearsal tier's tests share one xdist group: one worker starts its runs together (tests/rehearsal).
+# The rehearsal tier's runs start with the session and go on while the other tiers run (tests/rehearsal/runs.py).
 test: check $(EMULATOR)/.installed
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 2
 
 # Everything but the rehearsal tier (which deploys into the emulator and takes minutes): for local iteration.
 test-fast: check

@@ -27,9 +27,25 @@ os.environ.pop("AWS_PROFILE", None)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The rehearsal tier first: its runs wait on the emulator's clocks for minutes, so the worker that holds them
-    starts them before anything else, and the other tests fill that time on the other worker."""
-    items.sort(key=lambda item: item.get_closest_marker("rehearsal") is None)
+    """The rehearsal tier last: its runs start with the session (below) and go on while the other tiers run;
+    its tests only wait for their outcomes."""
+    items.sort(key=lambda item: item.get_closest_marker("rehearsal") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rehearsal_runs(request, tmp_path_factory):
+    """The rehearsal runs the selected tests read, started in the background by the session's first test."""
+    from tests.rehearsal import runs
+
+    names = runs.wanted(request.session.items)
+    if not names:
+        yield {}
+        return
+    session = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same for every worker of one run, unique per run
+    base = tmp_path_factory.getbasetemp()
+    started, waiters = runs.start_all(names, base.parent / f"rehearsals-{session}" if session else base / "rehearsals")
+    yield started
+    runs.wait_for(waiters)
 
 
 @pytest.fixture

@@ -4,78 +4,16 @@ shown to fail when a stack fails, a schedule does not fire or something is left 
 `python -m rehearsal` (servers, CDK CLI, Lambda workers).
 
 The runs spend their time waiting on the emulator's clocks (training, schedules, reconcile periods), not on the
-CPU, so the tier starts every selected run at once, each with its own emulator and local Bedrock on their own
-loopback ports, and each test waits for its own: the tier takes as long as its longest run, not their sum. The
-tests share one xdist group (`make test` runs `--dist loadgroup`), so one worker holds the runs."""
+CPU: they start in the background with the session's first test (tests/rehearsal/runs.py), and these tests,
+collected last, read their outcomes."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
-pytestmark = [pytest.mark.rehearsal, pytest.mark.xdist_group("rehearsal")]
-TIMEOUT_S = 900
-SHORT = ("--short",)
-# run -> (the shipped example it rehearses, its arguments); the tests below name the run they read
-RUNS = {
-    "dev": ("config/dev.yaml", ()),
-    "sweep": ("examples/config/sweep.yaml", ()),
-    "stack-failure": ("config/dev.yaml", (*SHORT, "--inject", "stack-failure")),
-    "missed-schedule": ("config/dev.yaml", (*SHORT, "--inject", "no-schedule", "--inject", "left-billed")),
-}
-
-
-@dataclass
-class Run:
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def result(self) -> tuple[int, str]:
-        try:
-            code = self.process.wait(timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()  # its servers are in process groups of their own: the rehearsal stops them on exit
-            code = self.process.wait()
-        return code, self.log.read_text(errors="replace")
-
-
-def start(directory: Path, example: str, args: tuple[str, ...]) -> Run:
-    config = directory / "config"
-    config.mkdir(parents=True)
-    source = ROOT / example
-    shutil.copy(source, config / source.name)  # the shipped example, not the user's files
-    command = [sys.executable, "-m", "rehearsal", source.stem, "--config-dir", str(config)]
-    command += ["--run-dir", str(directory / "run"), *args]
-    log = directory / "output.txt"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    return Run(process, log)
-
-
-@pytest.fixture(scope="module")
-def runs(request, tmp_path_factory):
-    """Every run a selected test of this module reads (the default of its `run` parameter), started together."""
-    wanted = {
-        item.function.__defaults__[0] if item.function.__defaults__ else None
-        for item in request.session.items
-        if item.module is request.module
-    }
-    started = {
-        name: start(tmp_path_factory.mktemp(f"rehearsal-{name}"), *RUNS[name]) for name in RUNS if name in wanted
-    }
-    yield started
-    for run in started.values():
-        if run.process.poll() is None:
-            run.process.terminate()
-            run.process.wait(timeout=60)
+pytestmark = pytest.mark.rehearsal
 
 
 def results(output: str) -> dict[str, bool]:
@@ -87,8 +25,8 @@ def passed(checks: dict[str, bool], beginning: str) -> bool:
     return bool(found) and all(found)
 
 
-def test_the_dev_example_deploys_runs_and_tears_itself_down_on_the_emulator(runs, run="dev"):
-    code, output = runs[run].result()
+def test_the_dev_example_deploys_runs_and_tears_itself_down_on_the_emulator(rehearsal_runs, run="dev"):
+    code, output = rehearsal_runs[run].result()
     checks = results(output)
     assert code == 0, output[-6000:]
     assert len(checks) >= 20 and all(checks.values())
@@ -104,8 +42,8 @@ def test_the_dev_example_deploys_runs_and_tears_itself_down_on_the_emulator(runs
     assert "Timeline" in output and "Not rehearsed, or changed for the emulator" in output
 
 
-def test_the_sweep_example_runs_its_trials_within_the_quota_and_serves_only_the_winner(runs, run="sweep"):
-    code, output = runs[run].result()
+def test_the_sweep_example_runs_its_trials_within_the_quota_and_serves_only_the_winner(rehearsal_runs, run="sweep"):
+    code, output = rehearsal_runs[run].result()
     checks = results(output)
     assert code == 0, output[-6000:]
     for essential in (
@@ -123,16 +61,16 @@ def test_the_sweep_example_runs_its_trials_within_the_quota_and_serves_only_the_
     assert all(checks.values())
 
 
-def test_the_rehearsal_fails_when_a_stack_fails(runs, run="stack-failure"):
-    code, output = runs[run].result()
+def test_the_rehearsal_fails_when_a_stack_fails(rehearsal_runs, run="stack-failure"):
+    code, output = rehearsal_runs[run].result()
     assert code == 1, output[-3000:]
     assert not results(output)["first deploy: cdk deploy --all succeeds"]
 
 
 def test_the_rehearsal_fails_when_a_schedule_does_not_fire_and_when_something_is_left_billed(
-    runs, run="missed-schedule"
+    rehearsal_runs, run="missed-schedule"
 ):
-    code, output = runs[run].result()
+    code, output = rehearsal_runs[run].result()
     checks = results(output)
     assert code == 1, output[-3000:]
     assert not checks["micro-eval ends at its expiry through the real Scheduler and the teardown function"]
