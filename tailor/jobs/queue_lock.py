@@ -47,25 +47,27 @@ def lock(
 
 def _try_lock(ssm: Any, name: str, token: str, when: datetime) -> bool:
     value = json.dumps({"owner": token, "at": job_record.iso(when)})
-    try:
-        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
+    if _create(ssm, name, value):
         return True
-    except ClientError as exc:
-        if aws.error_code(exc) != "ParameterAlreadyExists":
-            raise
     holder = records.get(ssm, name) or {}
     taken = _parse(holder.get("at"))
     if taken is None or when - taken >= LOCK_LEASE:
         # Held past its lease: its holder died. Breaking it may race another breaker; the loser's put fails.
         log.warning("breaking the queue lock %s held since %s", name, holder.get("at"))
         records.delete(ssm, name)
-        try:
-            ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
-            return True
-        except ClientError as exc:
-            if aws.error_code(exc) != "ParameterAlreadyExists":
-                raise
+        return _create(ssm, name, value)
     return False
+
+
+def _create(ssm: Any, name: str, value: str) -> bool:
+    """The parameter created now (False: it exists already). Overwrite=False is SSM's only atomic create."""
+    try:
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
+        return True
+    except ClientError as exc:
+        if aws.error_code(exc) != "ParameterAlreadyExists":
+            raise
+        return False
 
 
 def _unlock(ssm: Any, name: str, token: str) -> None:
