@@ -152,3 +152,28 @@ def test_all_three_packs_ran_and_every_acknowledgment_names_its_resource_and_a_r
             for construct in suppressed["violatingConstructs"]:
                 assert construct["constructPath"].startswith(acknowledged_at + "/"), (acknowledged_at, construct)
                 assert acknowledged_at.count("/") >= 1  # never a whole stack or the app
+
+
+def test_every_handler_a_template_names_adopts_the_observability_entry(assembly):
+    # Given every Lambda entry point the constructs name (the examples' templates and the constructs' own strings)
+    import importlib
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    named = set()
+    for env in ENVIRONMENTS:
+        for stack in STACKS:
+            functions = template(assembly, naming.stack_name(env, stack)).find_resources("AWS::Lambda::Function")
+            for function in functions.values():
+                handler = function["Properties"].get("Handler", "")
+                if handler.startswith("functions."):
+                    named.add(handler)
+    for source in Path(ROOT, "cdk_constructs").glob("*.py"):
+        named |= set(re.findall(r'"(functions\.[a-z_]+\.[a-z_]+)"', source.read_text()))
+    # Then each is wrapped by functions.observability.entry: JSON logs with the keys, a trace, its metrics flushed
+    assert len(named) >= 6
+    for handler in sorted(named):
+        module, name = handler.rsplit(".", 1)
+        entry = getattr(importlib.import_module(module), name)
+        assert entry.__code__.co_qualname == "entry.<locals>.wrapped", f"{handler} is not @observability.entry"
