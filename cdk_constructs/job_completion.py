@@ -239,8 +239,12 @@ class JobCompletion(Construct):
             ),
             iam.PolicyStatement(
                 sid="WatchEvaluations",
-                actions=["bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob", "bedrock:ListEvaluationJobs"],
+                actions=["bedrock:GetEvaluationJob", "bedrock:ListEvaluationJobs"],
                 resources=[evaluations],
+            ),
+            # Stopping only this environment's (see JobProvider's StopOwnEvaluations: aws:ResourceTag UNCONFIRMED).
+            bedrock_policies.act_on_own(
+                "StopOwnEvaluations", environment, ["bedrock:StopEvaluationJob"], [evaluations]
             ),
             bedrock_policies.tag_new("TagNewEvaluations", environment, [evaluations]),
             iam.PolicyStatement(

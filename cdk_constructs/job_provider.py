@@ -183,7 +183,12 @@ class JobProvider(Construct):
         evaluations = stack.format_arn(service="bedrock", resource="evaluation-job", resource_name="*")
         throughputs = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
         for statement in (
-            iam.PolicyStatement(sid="StopEvaluations", actions=["bedrock:StopEvaluationJob"], resources=[evaluations]),
+            # Evaluation-job ARNs carry random ids: only the tags say whose a job is (aws:ResourceTag on
+            # StopEvaluationJob is UNCONFIRMED in the Service Authorization Reference; if Bedrock does not
+            # evaluate it, the stop is denied and the evaluation ends by itself).
+            bedrock_policies.act_on_own(
+                "StopOwnEvaluations", environment, ["bedrock:StopEvaluationJob"], [evaluations]
+            ),
             iam.PolicyStatement(
                 sid="ReadEvaluationServing", actions=["bedrock:ListTagsForResource"], resources=[throughputs]
             ),

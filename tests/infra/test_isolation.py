@@ -22,6 +22,7 @@ MODEL = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model/amazon.nova-micro-v1:
 PT = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:provisioned-model/abcdefghijkl"
 DEPLOYMENT = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:custom-model-deployment/abcdefghijkl"
 JOB = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:model-customization-job/amazon.nova-micro-v1:0:128k/abcdefghijkl"
+EVALUATION = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:evaluation-job/abcdefghijkl"
 DESTRUCTIVE = [
     ("bedrock:DeleteProvisionedModelThroughput", PT),
     ("bedrock:DeleteCustomModelDeployment", DEPLOYMENT),
@@ -33,6 +34,7 @@ DESTRUCTIVE = [
     ("bedrock:TagResource", MODEL),
     ("bedrock:StopModelCustomizationJob", JOB),
     ("bedrock:DeleteCustomModel", MODEL),
+    ("bedrock:StopEvaluationJob", EVALUATION),
 ]
 
 
@@ -48,6 +50,18 @@ def _config(name: str, *, unmanaged: str) -> str:
             base_model: amazon.nova-micro-v1:0:128k
             training_data: examples/data/support/train.jsonl
             serve: {{mode: provisioned, model_units: 1, hours: 2}}
+          tuned:
+            type: fine_tuning
+            base_model: amazon.nova-micro-v1:0:128k
+            training_data: examples/data/support/train.jsonl
+            validation_data: examples/data/support/validation.jsonl
+            sweep:
+              epochCount: [2, 3]
+              evaluate:
+                dataset: examples/data/support/evaluation.jsonl
+                task_type: QuestionAndAnswer
+                metrics: [Builtin.Accuracy]
+                top: 1
         throughputs:
           eval: {{model: {MODEL}, model_units: 1, hours: 1}}
         """)
@@ -104,6 +118,10 @@ def test_each_environment_can_still_act_on_its_own_resources(synthesized):
     # and the job provider can stop alpha's jobs and delete its models
     assert any(k.startswith("JobProviderHandlerRole") for k in allowed("bedrock:StopModelCustomizationJob", JOB))
     assert any(k.startswith("JobProviderHandlerRole") for k in allowed("bedrock:DeleteCustomModel", MODEL))
+    # and a sweep's evaluations are stopped by the sweep resource (deleted) and by the completion handler
+    stoppers = allowed("bedrock:StopEvaluationJob", EVALUATION)
+    assert any(k.startswith("JobProviderHandlerRole") for k in stoppers)
+    assert any(k.startswith("CompletionHandlerRole") for k in stoppers)
 
 
 def test_no_role_may_change_the_tags_that_say_who_owns_a_resource(synthesized):
