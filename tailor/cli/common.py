@@ -68,7 +68,7 @@ def aws_access(action: str) -> Iterator[None]:
         yield
     except CommandError:
         raise
-    except Exception as exc:  # noqa: BLE001 - classified below; anything unknown is still one line
+    except Exception as exc:  # classified below; anything unknown is still one line
         raise CommandError(f"{action}: {describe_aws_failure(exc)}") from None
 
 

@@ -23,7 +23,7 @@ class _Lambda:
     def __init__(self):
         self.events = []
 
-    def invoke(self, *, FunctionName, InvocationType, Payload):  # noqa: N803 (boto3's parameter names)
+    def invoke(self, *, FunctionName, InvocationType, Payload):  # boto3's parameter names
         assert InvocationType == "Event"
         self.events.append((FunctionName, json.loads(Payload)))
         return {"StatusCode": 202}
