@@ -45,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
         stops = any("STOPS" in c["detail"] for c in changes)
     except CommandError as exc:
         print(render(plan))
-        print(f"\ntailor: could not compare with what is deployed ({exc}); the plan above is what the config asks for")
+        # On stderr, like every diagnostic: stdout stays the plan alone.
+        print(
+            f"tailor: could not compare with what is deployed ({exc}); the plan above is what the config asks for",
+            file=sys.stderr,
+        )
         stops = False
     if not args.confirm or args.yes or os.environ.get("CI"):
         return 0

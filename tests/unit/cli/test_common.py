@@ -72,6 +72,25 @@ def test_plan_live_against_an_endpoint_that_refuses_connections_gives_up_quickly
     assert time.monotonic() - started < 30  # three attempts with short timeouts, not the handlers' minutes
 
 
+def test_status_without_credentials_is_one_line_exit_2(no_credentials, example_root, capsys):
+    # When `tailor status` finds no credentials
+    code = main(["status", "dev", "--config-dir", str(example_root / "config")])
+    # Then one line says so and what it was reading, and nothing else is printed
+    out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and out == ""
+    assert err.startswith("tailor: error: ") and "no AWS credentials found" in err
+
+
+def test_preview_without_credentials_shows_the_plan_and_says_it_could_not_compare(no_credentials, example_root, capsys):
+    # When `tailor preview` cannot read what is deployed
+    code = main(["preview", "dev", "--config-dir", str(example_root / "config")])
+    # Then it shows what the config asks for, and one line says why it is not a comparison
+    out, err = capsys.readouterr()
+    assert code == 0 and "Worst case this month" in out
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("tailor: could not compare with what is deployed") and "no AWS credentials found" in line
+
+
 @pytest.fixture
 def config_only(tmp_path):
     """A checkout holding the configs but not the datasets (git-ignored data, an operator's laptop)."""
