@@ -27,6 +27,7 @@ CLAUDE, LLAMA31, LLAMA32 = (
     "meta.llama3-1-8b-instruct-v1:0:128k",
     "meta.llama3-2-1b-instruct-v1:0:128k",
 )
+LLAMA32_3B, LLAMA33 = "meta.llama3-2-3b-instruct-v1:0:128k", "meta.llama3-3-70b-instruct-v1:0:128k"
 FT, DIST, RFT, CPT = "fine_tuning", "distillation", "reinforcement_fine_tuning", "continued_pre_training"
 BUCKET = "data"
 
@@ -507,6 +508,13 @@ def test_each_catalog_model_enforces_its_documented_record_counts(tmp_path, mode
         (CLAUDE, FT, 32, 10_000, 1_000, 32_000),
         (TITAN, FT, 1, 10_000, 1_000, 4_096),
         (TITAN, CPT, 1, 100_000, 1_000, 4_096),
+        (MICRO, DIST, 100, 15_000, None, None),
+        (PRO, DIST, 100, 15_000, None, None),
+        (LLAMA32, DIST, None, 15_000, None, None),
+        (LLAMA32_3B, FT, 100, 10_000, 1_000, 16_000),
+        (LLAMA32_3B, DIST, None, 15_000, None, None),
+        (LLAMA33, FT, 100, 10_000, 1_000, 16_000),
+        (LLAMA33, DIST, None, 15_000, None, None),
     ],
 )
 def test_documented_limits_are_the_catalogs(model, ctype, training_min, training_max, validation_max, tokens):
@@ -521,6 +529,18 @@ def test_documented_limits_are_the_catalogs(model, ctype, training_min, training
         tokens,
     )
     assert (validation.max_records if validation else None) == validation_max
+
+
+def test_the_limits_table_covers_every_model_and_type_of_the_catalog():
+    # Every (model, type) the catalog offers has its documented limits checked above: a new one must join them
+    checked = {
+        (mark.args[1][i][0], mark.args[1][i][1])
+        for mark in test_documented_limits_are_the_catalogs.pytestmark
+        if mark.name == "parametrize"
+        for i in range(len(mark.args[1]))
+    }
+    offered = {(model, ctype) for model, m in CATALOG.models.items() for ctype in m.customizations}
+    assert offered - checked == set()
 
 
 def test_a_validation_file_over_its_limit_and_a_file_over_its_size_are_errors(tmp_path):
