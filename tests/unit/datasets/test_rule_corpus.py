@@ -556,6 +556,16 @@ def test_a_validation_file_over_its_limit_and_a_file_over_its_size_are_errors(tm
     assert CATALOG.models[NOVA2].customizations[FT].validation_rules is None  # validation-set: none on Nova 2 SFT
 
 
+def test_a_claude_validation_set_under_32_records_warns_and_passes(tmp_path):
+    # Given Claude 3 Haiku's validation rules: at most 1,000 records, 32 recommended (VH; AWS documents no minimum)
+    validation = CATALOG.models[CLAUDE].customizations[FT].validation_rules
+    short = validate_path(write(tmp_path, "short", [CLAUDE_QA] * 31), validation)
+    enough = validate_path(write(tmp_path, "enough", [CLAUDE_QA] * 32), validation)
+    # Then 31 records pass with the recommendation as a warning, and 32 pass without one
+    assert short.ok and [f.message for f in short.warnings] == ["31 records; at least 32 recommended"]
+    assert enough.ok and not enough.warnings
+
+
 def test_a_file_in_another_familys_format_gets_one_hint(tmp_path):
     # Given Claude-style records (string content) handed to a Nova fine-tuning job
     rules = CATALOG.models[MICRO].customizations[FT].training_rules
