@@ -117,12 +117,12 @@ import re
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from botocore.awsrequest import AWSResponse
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.utils import parse_to_aware_datetime
 
 from rehearsal.clock import FakeClock, WallClock
@@ -250,19 +250,24 @@ class MissingClientTokenError(DoubleError):
 class BedrockServiceError(Exception):
     """A service error the double returns to the client as an HTTP error response."""
 
-    def __init__(self, code: str, message: str, *, http_status: int | None = None, fields: dict | None = None):
+    def __init__(
+        self, code: str, message: str, *, http_status: int | None = None, fields: dict[str, Any] | None = None
+    ):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.fields = dict(fields or {})
         if http_status is None:
-            shape = get_service_model().shape_for_error_code(code)
+            shape = cast(
+                "Shape | None",
+                get_service_model().shape_for_error_code(code),  # type: ignore[arg-type]  # stubs: int -> Shape
+            )
             if shape is not None:
                 http_status = shape.metadata.get("error", {}).get("httpStatusCode")
             http_status = http_status or _GENERIC_CODES.get(code, 400)
         self.http_status = http_status
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"message": self.message, **self.fields}
 
 
@@ -300,7 +305,7 @@ def _conflict(message: str) -> BedrockServiceError:
 # --------------------------------------------------------------------------
 
 
-class Call(tuple):
+class Call(tuple[str, dict[str, Any]]):
     """One HTTP attempt answered by the double.
 
     Unpacks as ``(operation_name, params)`` where ``params`` are the parameters
@@ -314,17 +319,24 @@ class Call(tuple):
     success) and ``failure`` (the loud error the double raised, if any).
     """
 
-    sent_params: dict
+    sent_params: dict[str, Any]
     injected_tokens: list[str]
     attempt: int
     error_code: str | None
     time: dt.datetime | None
     status: int | None
     error_message: str | None
-    response: dict | None
+    response: dict[str, Any] | None
     failure: str | None
 
-    def __new__(cls, operation_name: str, params: dict, sent_params: dict, injected_tokens: list[str], attempt: int):
+    def __new__(
+        cls,
+        operation_name: str,
+        params: dict[str, Any],
+        sent_params: dict[str, Any],
+        injected_tokens: list[str],
+        attempt: int,
+    ) -> Call:
         self = super().__new__(cls, (operation_name, params))
         self.sent_params = sent_params
         self.injected_tokens = injected_tokens
@@ -342,7 +354,7 @@ class Call(tuple):
         return self[0]
 
     @property
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         return self[1]
 
     @property
@@ -360,8 +372,8 @@ class Call(tuple):
 class JobRecord:
     arn: str
     name: str
-    request: dict  # every field of the effective request (token included)
-    client_request_token: str
+    request: dict[str, Any]  # every field of the effective request (token included)
+    client_request_token: str | None
     token_explicit: bool
     foundation_model_id: str
     foundation_model_arn: str
@@ -375,16 +387,17 @@ class JobRecord:
     status_changed_at: dt.datetime
     seq: int
     status: str = "InProgress"
-    stages: dict = field(default_factory=dict)  # stage -> {"status", "creationTime", "lastModifiedTime"}
+    # stage -> {"status", "creationTime", "lastModifiedTime"}
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     end_time: dt.datetime | None = None
     failure_message: str | None = None
     output_model_arn: str | None = None
-    training_metrics: dict | None = None
-    validation_metrics: list | None = None
+    training_metrics: dict[str, Any] | None = None
+    validation_metrics: list[Any] | None = None
 
     @property
-    def tags_at_creation(self) -> list:
-        return self.request.get("jobTags", [])
+    def tags_at_creation(self) -> list[dict[str, str]]:
+        return cast("list[dict[str, str]]", self.request.get("jobTags", []))
 
 
 @dataclass
@@ -401,13 +414,13 @@ class CustomModelRecord:
     job_name: str | None = None
     customization_type: str | None = "FINE_TUNING"
     kms_key_arn: str | None = None
-    hyper_parameters: dict | None = None
-    training_data_config: dict | None = None
-    validation_data_config: dict | None = None
-    output_data_config: dict | None = None
-    customization_config: dict | None = None
-    training_metrics: dict | None = None
-    validation_metrics: list | None = None
+    hyper_parameters: dict[str, Any] | None = None
+    training_data_config: dict[str, Any] | None = None
+    validation_data_config: dict[str, Any] | None = None
+    output_data_config: dict[str, Any] | None = None
+    customization_config: dict[str, Any] | None = None
+    training_metrics: dict[str, Any] | None = None
+    validation_metrics: list[Any] | None = None
     failure_message: str | None = None
 
 
@@ -424,7 +437,7 @@ class ThroughputRecord:
     last_modified_time: dt.datetime
     status_changed_at: dt.datetime
     seq: int
-    request: dict
+    request: dict[str, Any]
     client_request_token: str | None
     status: str = "Creating"
     commitment_duration: str | None = None
@@ -441,7 +454,7 @@ class DeploymentRecord:
     last_updated_at: dt.datetime
     status_changed_at: dt.datetime
     seq: int
-    request: dict
+    request: dict[str, Any]
     client_request_token: str | None
     description: str | None = None
     status: str = "Creating"
@@ -470,7 +483,7 @@ class Transition:
     new: str
     cause: str
     stage: str | None = None
-    detail: dict | None = None
+    detail: dict[str, Any] | None = None
 
 
 @dataclass
@@ -492,7 +505,7 @@ class EvaluationJobRecord:
 
     arn: str
     name: str
-    request: dict
+    request: dict[str, Any]
     client_request_token: str | None
     model_identifier: str
     creation_time: dt.datetime
@@ -500,8 +513,8 @@ class EvaluationJobRecord:
     status_changed_at: dt.datetime
     seq: int
     status: str = "InProgress"
-    failure_messages: list = field(default_factory=list)
-    scores: dict | None = None  # metric name (without "Builtin.") -> mean score, once Completed
+    failure_messages: list[str] = field(default_factory=list)
+    scores: dict[str, Any] | None = None  # metric name (without "Builtin.") -> mean score, once Completed
 
 
 @dataclass
@@ -510,12 +523,12 @@ class PlannedScores:
     id) or served custom model's name contains ``model_contains``; ``status`` Failed ends them failed."""
 
     model_contains: str
-    scores: dict
+    scores: dict[str, Any]
     status: str = "Completed"
     times: int = 1
 
 
-def losses_from_hyperparameters(hyper_parameters: dict | None) -> tuple[float, float]:
+def losses_from_hyperparameters(hyper_parameters: dict[str, Any] | None) -> tuple[float, float]:
     """(trainingLoss, validationLoss) that vary with a job's hyperparameters, deterministically, so a sweep has a
     winner to find: lowest near learningRate 3e-5 and 3 epochs, plus a few thousandths from a hash of the set
     (no tie between two settings).  A stand-in, not a model of training."""
@@ -551,7 +564,7 @@ class _Fault:
     message: str
     http_status: int
     after_apply: bool
-    fields: dict
+    fields: dict[str, Any]
 
 
 class _RawBody:
@@ -596,7 +609,7 @@ def _fmt_timestamp(value: dt.datetime, fmt: str) -> Any:
     return value.timestamp()
 
 
-def _strip_none(d: dict) -> dict:
+def _strip_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
@@ -779,7 +792,7 @@ class BedrockDouble:
         return client
 
     @staticmethod
-    def _send_handlers(events: Any) -> list:
+    def _send_handlers(events: Any) -> list[Any]:
         emitter = getattr(events, "_emitter", events)
         trie = getattr(emitter, "_handlers", None)
         if trie is None:  # pragma: no cover - botocore internals changed
@@ -821,7 +834,7 @@ class BedrockDouble:
         client._tailor_bedrock_double = None
         self._clients.remove(client)
 
-    def _on_parameter_build(self, params: dict, model: Any, context: dict, **_: Any) -> None:
+    def _on_parameter_build(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         context[_CTX_KEY] = {"caller": copy.deepcopy(params), "live": params}
 
     def _on_before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse:
@@ -829,14 +842,19 @@ class BedrockDouble:
         context = request.context or {}
         attempt = int(context.get("retries", {}).get("attempt", 1))
         wire = self._respond(op_name, context.get(_CTX_KEY), attempt, None)
-        return AWSResponse(request.url, wire.status, dict(wire.headers), _RawBody(wire.body))
+        return AWSResponse(
+            request.url,
+            wire.status,
+            dict(wire.headers),  # type: ignore[arg-type]  # the stubs want HTTPHeaders; botocore wraps a dict itself
+            _RawBody(wire.body),
+        )
 
     def respond(
         self,
         operation_name: str,
-        params: dict,
+        params: dict[str, Any],
         *,
-        caller_params: dict | None = None,
+        caller_params: dict[str, Any] | None = None,
         attempt: int = 1,
         request_id: str | None = None,
     ) -> WireResponse:
@@ -852,7 +870,9 @@ class BedrockDouble:
             stash = {"caller": copy.deepcopy(caller), "live": copy.deepcopy(params)}
             return self._respond(operation_model(operation_name, self._service_model).name, stash, attempt, request_id)
 
-    def _respond(self, op_name: str, stash: dict | None, attempt: int, request_id: str | None) -> WireResponse:
+    def _respond(
+        self, op_name: str, stash: dict[str, Any] | None, attempt: int, request_id: str | None
+    ) -> WireResponse:
         with self._lock:
             status, body, error = self._serve(op_name, stash, attempt)
             headers = {"x-amzn-RequestId": request_id or self._request_id(), "Content-Type": "application/json"}
@@ -860,13 +880,13 @@ class BedrockDouble:
                 headers["x-amzn-ErrorType"] = error.code
                 payload = error.body()
             else:
-                extra_headers, payload = self._to_wire(op_name, body)
+                extra_headers, payload = self._to_wire(op_name, cast("dict[str, Any]", body))  # a body unless an error
                 headers.update(extra_headers)
             data = json.dumps(payload).encode("utf-8")
             headers["Content-Length"] = str(len(data))
             return WireResponse(status, headers, data)
 
-    def _on_before_call(self, model: Any, params: dict, context: dict, **_: Any) -> tuple:
+    def _on_before_call(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> tuple[Any, ...]:
         status, body, error = self._serve(model.name, context.get(_CTX_KEY), 1)
         request_id = self._request_id()
         headers = {"x-amzn-requestid": request_id, "content-type": "application/json"}
@@ -875,8 +895,11 @@ class BedrockDouble:
             headers["x-amzn-errortype"] = error.code
             parsed = {"Error": {"Code": error.code, "Message": error.message}, "ResponseMetadata": meta, **error.body()}
         else:
-            parsed = {**copy.deepcopy(body), "ResponseMetadata": meta}
-        return AWSResponse(None, status, headers, None), parsed
+            parsed = {**copy.deepcopy(cast("dict[str, Any]", body)), "ResponseMetadata": meta}  # a body unless an error
+        return (
+            AWSResponse(None, status, headers, None),  # type: ignore[arg-type]  # botocore takes url=None and a dict
+            parsed,
+        )
 
     def _request_id(self) -> str:
         return str(uuid.UUID(int=len(self.calls) + 1, version=4))
@@ -885,10 +908,10 @@ class BedrockDouble:
     # Core dispatch
     # ------------------------------------------------------------------
     def _serve(
-        self, op_name: str, stash: dict | None, attempt: int
-    ) -> tuple[int, dict | None, BedrockServiceError | None]:
+        self, op_name: str, stash: dict[str, Any] | None, attempt: int
+    ) -> tuple[int, dict[str, Any] | None, BedrockServiceError | None]:
         with self._lock:
-            self._call = None
+            self._call = cast("Call | None", None)  # not narrowed to None: _dispatch sets it
             try:
                 status, body, error = self._dispatch(op_name, stash, attempt)
                 call = self._call
@@ -905,8 +928,8 @@ class BedrockDouble:
                 self._call = None  # transitions noted outside a call are "time" or "control"
 
     def _dispatch(
-        self, op_name: str, stash: dict | None, attempt: int
-    ) -> tuple[int, dict | None, BedrockServiceError | None]:
+        self, op_name: str, stash: dict[str, Any] | None, attempt: int
+    ) -> tuple[int, dict[str, Any] | None, BedrockServiceError | None]:
         with self._lock:
             if stash is None:
                 err = DoubleError(
@@ -989,10 +1012,10 @@ class BedrockDouble:
             self.errors.append(violation)
             raise
 
-    def _to_wire(self, op_name: str, body: dict) -> tuple[dict, dict]:
+    def _to_wire(self, op_name: str, body: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
         shape = self._service_model.operation_model(op_name).output_shape
         headers: dict[str, str] = {}
-        payload: dict = {}
+        payload: dict[str, Any] = {}
         if shape is None:
             return headers, payload
         for name, value in body.items():
@@ -1009,15 +1032,16 @@ class BedrockDouble:
     def _wire_value(self, shape: Shape, value: Any) -> Any:
         t = shape.type_name
         if t == "structure":
+            members = cast(StructureShape, shape).members
             return {
-                shape.members[k].serialization.get("name", k): self._wire_value(shape.members[k], v)
+                members[k].serialization.get("name", k): self._wire_value(members[k], v)
                 for k, v in value.items()
                 if v is not None
             }
         if t == "list":
-            return [self._wire_value(shape.member, v) for v in value]
+            return [self._wire_value(cast(ListShape, shape).member, v) for v in value]
         if t == "map":
-            return {k: self._wire_value(shape.value, v) for k, v in value.items()}
+            return {k: self._wire_value(cast(MapShape, shape).value, v) for k, v in value.items()}
         if t == "timestamp":
             fmt = shape.serialization.get("timestampFormat") or "unixTimestamp"
             return _fmt_timestamp(value, fmt)
@@ -1136,7 +1160,9 @@ class BedrockDouble:
         resolved = self.kms_aliases.get(alias) or str(uuid.uuid5(uuid.NAMESPACE_URL, f"kms-alias/{alias}"))
         return f"arn:aws:kms:{self.region}:{self.account}:key/{resolved}"
 
-    def _idempotent(self, op: str, params: dict, existing_request: Callable[[str], dict | None]) -> str | None:
+    def _idempotent(
+        self, op: str, params: dict[str, Any], existing_request: Callable[[str], dict[str, Any] | None]
+    ) -> str | None:
         """ARN of the resource an earlier identical request created with the same token, else None."""
         token = params.get("clientRequestToken")
         if token is None:
@@ -1145,13 +1171,15 @@ class BedrockDouble:
         if arn is None:
             return None
         before = existing_request(arn)
-        strip = lambda d: {k: v for k, v in d.items() if k != "clientRequestToken"}  # noqa: E731
+        strip: Callable[[dict[str, Any]], dict[str, Any]] = lambda d: {  # noqa: E731
+            k: v for k, v in d.items() if k != "clientRequestToken"
+        }
         if before is not None and strip(before) != strip(params):
             # UNCONFIRMED: AWS does not document the reaction to a reused token with other parameters.
             raise _validation(f"The clientRequestToken {token} was already used with different parameters for {op}.")
         return arn
 
-    def _creation_tags(self, arn: str, tags: list | None) -> None:
+    def _creation_tags(self, arn: str, tags: list[Any] | None) -> None:
         if not tags:
             return
         self._check_tag_keys(tags)
@@ -1165,7 +1193,7 @@ class BedrockDouble:
         self.tags[arn] = merged
 
     @staticmethod
-    def _check_tag_keys(tags: list) -> None:
+    def _check_tag_keys(tags: list[Any]) -> None:
         for tag in tags:
             if tag["key"].lower().startswith("aws:"):
                 # UNCONFIRMED for Bedrock: the "aws:" prefix is reserved across AWS tagging.
@@ -1184,14 +1212,14 @@ class BedrockDouble:
         when: dt.datetime,
         cause: str | None = None,
         stage: str | None = None,
-        detail: dict | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         """Record a status change in :attr:`transitions` (cause: the current operation unless given)."""
         if cause is None:
             cause = self._call.operation_name if self._call is not None else "control"
         self.transitions.append(Transition(when, kind, arn, name, old, new, cause, stage, detail))
 
-    def _job_event_detail(self, job: JobRecord) -> dict:
+    def _job_event_detail(self, job: JobRecord) -> dict[str, Any]:
         """The EventBridge ``detail`` for a job state change, as the docs' example has it (bedrock.md D):
         ``jobStatus``, not ``status``.  UNCONFIRMED: whether Bedrock sends one for every status or only
         for some (Tailor's rule matches Completed, Failed and Stopped), and whether statusDetails is in it."""
@@ -1648,7 +1676,7 @@ class BedrockDouble:
         *,
         after_apply: bool = False,
         allow_unmodelled: bool = False,
-        fields: dict | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``operation_name`` fail with ``code``.
 
@@ -1692,7 +1720,7 @@ class BedrockDouble:
         with self._lock:
             self._tick()
 
-            def tagged(view: dict, arn: str) -> dict:
+            def tagged(view: dict[str, Any], arn: str) -> dict[str, Any]:
                 return {**view, "tags": dict(self.tags.get(arn, {}))}
 
             return {
@@ -1771,7 +1799,9 @@ class BedrockDouble:
         the duration of the block (process-wide; not thread-safe).  Yields the
         list of requested sleep durations (also in ``self.retry_sleeps``).
         """
-        import botocore.endpoint as endpoint_module
+        from botocore import endpoint as _endpoint
+
+        endpoint_module: Any = _endpoint  # botocore-stubs do not declare the module's `time` import
 
         original = endpoint_module.time
         double = self
@@ -1798,8 +1828,8 @@ class BedrockDouble:
     # Pagination
     # ------------------------------------------------------------------
     def _page(
-        self, op: str, params: dict, items: list, time_of: Callable[[Any], dt.datetime]
-    ) -> tuple[list, str | None]:
+        self, op: str, params: dict[str, Any], items: list[Any], time_of: Callable[[Any], dt.datetime]
+    ) -> tuple[list[Any], str | None]:
         descending = params.get("sortOrder", "Descending") == "Descending"  # UNCONFIRMED default order
         items = sorted(items, key=lambda r: (time_of(r), r.seq), reverse=descending)
         filters = {k: v for k, v in params.items() if k not in ("nextToken", "maxResults")}
@@ -1835,7 +1865,7 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Model customization jobs
     # ------------------------------------------------------------------
-    def _op_CreateModelCustomizationJob(self, p: dict) -> dict:
+    def _op_CreateModelCustomizationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         op = "CreateModelCustomizationJob"
         existing = self._idempotent(op, p, lambda arn: self.jobs[arn].request if arn in self.jobs else None)
         if existing is not None:
@@ -1889,7 +1919,7 @@ class BedrockDouble:
             name=name,
             request=copy.deepcopy(p),
             client_request_token=token,
-            token_explicit=token is not None and "clientRequestToken" not in self._call.injected_tokens,
+            token_explicit=token is not None and "clientRequestToken" not in cast(Call, self._call).injected_tokens,
             foundation_model_id=fm_id,
             foundation_model_arn=fm_arn,
             base_model_arn=source.arn if source else fm_arn,
@@ -1918,10 +1948,10 @@ class BedrockDouble:
         self._note("job", arn, name, "NotStarted", "InProgress", now, stage=_JOB_STAGES[0])
         return {"jobArn": arn}
 
-    def _job_status_details(self, job: JobRecord) -> dict:
+    def _job_status_details(self, job: JobRecord) -> dict[str, Any]:
         return {name: dict(stage) for name, stage in job.stages.items()}
 
-    def _op_GetModelCustomizationJob(self, p: dict) -> dict:
+    def _op_GetModelCustomizationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._find_job(p["jobIdentifier"])
         req = job.request
         return _strip_none(
@@ -1955,7 +1985,7 @@ class BedrockDouble:
             }
         )
 
-    def _op_StopModelCustomizationJob(self, p: dict) -> dict:
+    def _op_StopModelCustomizationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._find_job(p["jobIdentifier"])
         if job.status != "InProgress":
             # UNCONFIRMED: ValidationException vs ConflictException (both modelled for Stop).
@@ -1969,7 +1999,7 @@ class BedrockDouble:
         self._set_job_status(job, "Stopping", now)
         return {}
 
-    def _op_ListModelCustomizationJobs(self, p: dict) -> dict:
+    def _op_ListModelCustomizationJobs(self, p: dict[str, Any]) -> dict[str, Any]:
         items = [
             j
             for j in self.jobs.values()
@@ -2001,7 +2031,7 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Custom models
     # ------------------------------------------------------------------
-    def _op_GetCustomModel(self, p: dict) -> dict:
+    def _op_GetCustomModel(self, p: dict[str, Any]) -> dict[str, Any]:
         m = self._find_model(p["modelIdentifier"])
         return _strip_none(
             {
@@ -2025,7 +2055,7 @@ class BedrockDouble:
             }
         )
 
-    def _op_ListCustomModels(self, p: dict) -> dict:
+    def _op_ListCustomModels(self, p: dict[str, Any]) -> dict[str, Any]:
         owned = p.get("isOwned")
         items = [
             m
@@ -2056,7 +2086,7 @@ class BedrockDouble:
         ]
         return _strip_none({"modelSummaries": summaries, "nextToken": token})
 
-    def _op_DeleteCustomModel(self, p: dict) -> dict:
+    def _op_DeleteCustomModel(self, p: dict[str, Any]) -> dict[str, Any]:
         m = self._find_model(p["modelIdentifier"])
         users = [pt.arn for pt in self.throughputs.values() if m.arn in (pt.model_arn, pt.desired_model_arn)]
         users += [d.arn for d in self.deployments.values() if m.arn in (d.model_arn, d.update_model_arn)]
@@ -2071,7 +2101,7 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Provisioned Throughput
     # ------------------------------------------------------------------
-    def _op_CreateProvisionedModelThroughput(self, p: dict) -> dict:
+    def _op_CreateProvisionedModelThroughput(self, p: dict[str, Any]) -> dict[str, Any]:
         op = "CreateProvisionedModelThroughput"
         existing = self._idempotent(
             op, p, lambda arn: self.throughputs[arn].request if arn in self.throughputs else None
@@ -2157,7 +2187,7 @@ class BedrockDouble:
                     f"{units} requested > {self.commitment_model_unit_quota}. Request model units from AWS Support.",
                 )
 
-    def _pt_view(self, pt: ThroughputRecord) -> dict:
+    def _pt_view(self, pt: ThroughputRecord) -> dict[str, Any]:
         return _strip_none(
             {
                 "modelUnits": pt.model_units,
@@ -2175,14 +2205,14 @@ class BedrockDouble:
             }
         )
 
-    def _op_GetProvisionedModelThroughput(self, p: dict) -> dict:
+    def _op_GetProvisionedModelThroughput(self, p: dict[str, Any]) -> dict[str, Any]:
         pt = self._find_throughput(p["provisionedModelId"])
         view = self._pt_view(pt)
         if pt.failure_message:
             view["failureMessage"] = pt.failure_message
         return view
 
-    def _op_UpdateProvisionedModelThroughput(self, p: dict) -> dict:
+    def _op_UpdateProvisionedModelThroughput(self, p: dict[str, Any]) -> dict[str, Any]:
         pt = self._find_throughput(p["provisionedModelId"])
         if pt.status in ("Creating", "Updating"):
             # UNCONFIRMED code (no ConflictException is modelled for Update).
@@ -2212,7 +2242,7 @@ class BedrockDouble:
         pt.last_modified_time = now
         return {}
 
-    def _op_DeleteProvisionedModelThroughput(self, p: dict) -> dict:
+    def _op_DeleteProvisionedModelThroughput(self, p: dict[str, Any]) -> dict[str, Any]:
         pt = self._find_throughput(p["provisionedModelId"])
         if pt.status in ("Creating", "Updating"):
             raise _conflict(f"Provisioned model {pt.name} is {pt.status}; try again when it is InService or Failed.")
@@ -2233,7 +2263,7 @@ class BedrockDouble:
         self._note("provisioned-model", pt.arn, pt.name, pt.status, "Deleted", now)
         return {}
 
-    def _op_ListProvisionedModelThroughputs(self, p: dict) -> dict:
+    def _op_ListProvisionedModelThroughputs(self, p: dict[str, Any]) -> dict[str, Any]:
         items = [
             pt
             for pt in self.throughputs.values()
@@ -2248,7 +2278,7 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Custom model deployments (on-demand)
     # ------------------------------------------------------------------
-    def _op_CreateCustomModelDeployment(self, p: dict) -> dict:
+    def _op_CreateCustomModelDeployment(self, p: dict[str, Any]) -> dict[str, Any]:
         op = "CreateCustomModelDeployment"
         existing = self._idempotent(
             op, p, lambda arn: self.deployments[arn].request if arn in self.deployments else None
@@ -2284,7 +2314,7 @@ class BedrockDouble:
         self._note("custom-model-deployment", arn, name, None, "Creating", now)
         return {"customModelDeploymentArn": arn}
 
-    def _op_GetCustomModelDeployment(self, p: dict) -> dict:
+    def _op_GetCustomModelDeployment(self, p: dict[str, Any]) -> dict[str, Any]:
         d = self._find_deployment(p["customModelDeploymentIdentifier"])
         update = None
         if d.update_status is not None:
@@ -2303,7 +2333,7 @@ class BedrockDouble:
             }
         )
 
-    def _op_UpdateCustomModelDeployment(self, p: dict) -> dict:
+    def _op_UpdateCustomModelDeployment(self, p: dict[str, Any]) -> dict[str, Any]:
         d = self._find_deployment(p["customModelDeploymentIdentifier"])
         if d.status != "Active" or d.update_status == "Updating":
             # UNCONFIRMED code (no ConflictException is modelled for Update).
@@ -2323,7 +2353,7 @@ class BedrockDouble:
         d.status_changed_at = now
         return {"customModelDeploymentArn": d.arn}
 
-    def _op_DeleteCustomModelDeployment(self, p: dict) -> dict:
+    def _op_DeleteCustomModelDeployment(self, p: dict[str, Any]) -> dict[str, Any]:
         d = self._find_deployment(p["customModelDeploymentIdentifier"])
         if d.status == "Creating" or d.update_status == "Updating":
             raise _conflict(f"Deployment {d.name} is being created or updated; try again later.")  # UNCONFIRMED rule
@@ -2332,7 +2362,7 @@ class BedrockDouble:
         self._note("custom-model-deployment", d.arn, d.name, d.status, "Deleted", self._now())
         return {}
 
-    def _op_ListCustomModelDeployments(self, p: dict) -> dict:
+    def _op_ListCustomModelDeployments(self, p: dict[str, Any]) -> dict[str, Any]:
         items = [
             d
             for d in self.deployments.values()
@@ -2361,7 +2391,7 @@ class BedrockDouble:
     # ------------------------------------------------------------------
     # Model evaluation jobs (automated, one model: what Tailor's sweeps run)
     # ------------------------------------------------------------------
-    def _op_CreateEvaluationJob(self, p: dict) -> dict:
+    def _op_CreateEvaluationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         op = "CreateEvaluationJob"
         existing = self._idempotent(
             op, p, lambda arn: self.evaluations[arn].request if arn in self.evaluations else None
@@ -2413,7 +2443,7 @@ class BedrockDouble:
             raise _not_found(f"Evaluation job {identifier} not found.")
         return job
 
-    def _op_GetEvaluationJob(self, p: dict) -> dict:
+    def _op_GetEvaluationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._find_evaluation(p["jobIdentifier"])
         req = job.request
         return _strip_none(
@@ -2435,7 +2465,7 @@ class BedrockDouble:
             }
         )
 
-    def _op_StopEvaluationJob(self, p: dict) -> dict:
+    def _op_StopEvaluationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._find_evaluation(p["jobIdentifier"])
         if job.status != "InProgress":
             # UNCONFIRMED: the code for stopping a job that is not running.
@@ -2443,7 +2473,7 @@ class BedrockDouble:
         self._set_evaluation_status(job, "Stopping", self._now())
         return {}
 
-    def _op_ListEvaluationJobs(self, p: dict) -> dict:
+    def _op_ListEvaluationJobs(self, p: dict[str, Any]) -> dict[str, Any]:
         items = [
             e
             for e in self.evaluations.values()
@@ -2489,7 +2519,7 @@ class BedrockDouble:
         model = self.custom_models.get(pt.model_arn)
         return model.name if model is not None else ""
 
-    def _score_for(self, job: EvaluationJobRecord) -> tuple[str, dict]:
+    def _score_for(self, job: EvaluationJobRecord) -> tuple[str, dict[str, Any]]:
         name = self._evaluated_model_name(job.model_identifier)
         for planned in self.evaluation_scores:
             if planned.times > 0 and (planned.model_contains in job.model_identifier or planned.model_contains in name):
@@ -2519,7 +2549,7 @@ class BedrockDouble:
         when: dt.datetime,
         *,
         status: str | None = None,
-        scores: dict | None = None,
+        scores: dict[str, Any] | None = None,
         failure: str | None = None,
         cause: str | None = None,
     ) -> None:
@@ -2563,7 +2593,11 @@ class BedrockDouble:
             self.evaluation_results(uri, ("\n".join(lines) + "\n").encode())
 
     def finish_evaluation(
-        self, name_or_arn: str, status: str = "Completed", scores: dict | None = None, failure: str | None = None
+        self,
+        name_or_arn: str,
+        status: str = "Completed",
+        scores: dict[str, Any] | None = None,
+        failure: str | None = None,
     ) -> EvaluationJobRecord:
         """End an evaluation job now: Completed with ``scores`` (metric -> mean; default: as planned or derived
         from the evaluated model) and its result file, or Failed/Stopped."""
@@ -2584,7 +2618,7 @@ class BedrockDouble:
             return job
 
     def plan_evaluation_scores(
-        self, model_contains: str, scores: dict, *, status: str = "Completed", times: int = 1
+        self, model_contains: str, scores: dict[str, Any], *, status: str = "Completed", times: int = 1
     ) -> PlannedScores:
         """How the next ``times`` evaluations of a matching model end (scores per metric, or Failed)."""
         if status not in ("Completed", "Failed"):
@@ -2601,13 +2635,14 @@ class BedrockDouble:
         m = re.fullmatch(r"arn:aws(?:-[^:]+)?:bedrock:([a-z0-9-]*):([0-9]{12}|):([a-z0-9-]+)/.+", arn)
         if m is None:
             raise _not_found(f"Resource {arn} not found.")  # UNCONFIRMED for non-ARN identifiers
-        registry = {
+        registries: dict[str, Mapping[str, object]] = {
             "model-customization-job": self.jobs,
             "custom-model": self.custom_models,
             "provisioned-model": self.throughputs,
             "custom-model-deployment": self.deployments,
             "evaluation-job": self.evaluations,
-        }.get(m.group(3))
+        }
+        registry = registries.get(m.group(3))
         if registry is None:
             raise UnimplementedOperationError(
                 f"BedrockDouble does not model {m.group(3)!r} resources, so it cannot tag {arn}."
@@ -2616,7 +2651,7 @@ class BedrockDouble:
             raise _not_found(f"Resource {arn} not found.")
         return arn
 
-    def _op_TagResource(self, p: dict) -> dict:
+    def _op_TagResource(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = self._taggable(p["resourceARN"])
         self._check_tag_keys(p["tags"])
         merged = dict(self.tags.get(arn, {}))
@@ -2630,7 +2665,7 @@ class BedrockDouble:
         self.tags[arn] = merged
         return {}
 
-    def _op_UntagResource(self, p: dict) -> dict:
+    def _op_UntagResource(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = self._taggable(p["resourceARN"])
         current = self.tags.get(arn, {})
         for key in p["tagKeys"]:
@@ -2641,7 +2676,7 @@ class BedrockDouble:
             self.tags.pop(arn, None)
         return {}
 
-    def _op_ListTagsForResource(self, p: dict) -> dict:
+    def _op_ListTagsForResource(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = self._taggable(p["resourceARN"])
         return {"tags": [{"key": k, "value": v} for k, v in self.tags.get(arn, {}).items()]}
 

@@ -173,8 +173,8 @@ def _requests(call: dict[str, Any], place: Place, bedrock_log: list[dict[str, An
     if service == "sns":
         return [Request(f"sns:{operation}", str(params.get("TopicArn", "*")))]
     if service == "scheduler":
-        group, name = params.get("GroupName", "default"), params.get("Name")
-        schedule = f"{arn}:scheduler:{place.region}:{place.account}:schedule/{group}/{name}"
+        group, schedule_name = params.get("GroupName", "default"), params.get("Name")
+        schedule = f"{arn}:scheduler:{place.region}:{place.account}:schedule/{group}/{schedule_name}"
         out = [Request(f"scheduler:{operation}", schedule)]
         role = (params.get("Target") or {}).get("RoleArn")
         if role:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ministack.core import iam_evaluator as evaluator
+from ministack.core import iam_evaluator as evaluator  # type: ignore[import-untyped]  # ministack ships no type hints
 
 
 @dataclass(frozen=True)

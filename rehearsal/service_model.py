@@ -93,18 +93,22 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 from botocore import xform_name
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StringShape, StructureShape
 
-try:  # Python >= 3.11
-    from re import _constants as _sre_c
-    from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _sre_c  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+if TYPE_CHECKING:  # typeshed stubs re's private _constants/_parser only under their old public names
+    import sre_constants as _sre_c
+    import sre_parse as _sre_parse
+else:
+    try:  # Python >= 3.11
+        from re import _constants as _sre_c
+        from re import _parser as _sre_parse
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_constants as _sre_c
+        import sre_parse as _sre_parse
 
 __all__ = [
     "FALLBACK_PATTERNS",
@@ -473,7 +477,7 @@ _CATEGORY_PREDICATES: dict[Any, Callable[[int], bool]] = {
 }
 
 
-def _in_predicate(items: list) -> Callable[[int], bool]:
+def _in_predicate(items: list[Any]) -> Callable[[int], bool]:
     negate = False
     literals: set[int] = set()
     ranges: list[tuple[int, int]] = []
@@ -526,9 +530,9 @@ class _LinearMatcher:
         self.out2: list[int] = []
         self.uses_boundary = False
         match = self._new(_MATCH)
-        self.start = self._seq(list(parsed), match)
-        self._closure_cache: dict[tuple, frozenset[int]] = {}
-        self._step_cache: dict[tuple, frozenset[int]] = {}
+        self.start = self._seq(list(cast("Iterable[Any]", parsed)), match)  # iterable via __getitem__
+        self._closure_cache: dict[tuple[frozenset[int], tuple[bool, bool, bool, bool]], frozenset[int]] = {}
+        self._step_cache: dict[tuple[frozenset[int], int], frozenset[int]] = {}
 
     # -- construction ------------------------------------------------------
     def _new(self, kind: int, arg: Any = None, out1: int = -1, out2: int = -1) -> int:
@@ -540,7 +544,7 @@ class _LinearMatcher:
         self.out2.append(out2)
         return len(self.kind) - 1
 
-    def _seq(self, items: list, nxt: int) -> int:
+    def _seq(self, items: list[Any], nxt: int) -> int:
         for op, av in reversed(items):
             nxt = self._item(op, av, nxt)
         return nxt
@@ -592,7 +596,7 @@ class _LinearMatcher:
         raise UnsupportedPattern(f"{op} is not supported by the linear engine")
 
     # -- simulation ----------------------------------------------------------
-    def _assert_ok(self, at: Any, ctx: tuple) -> bool:
+    def _assert_ok(self, at: Any, ctx: tuple[bool, bool, bool, bool]) -> bool:
         c = _sre_c
         at_start, at_end, prev_word, next_word = ctx
         if at is c.AT_BEGINNING or at is c.AT_BEGINNING_STRING:
@@ -605,7 +609,7 @@ class _LinearMatcher:
             return prev_word == next_word
         return False  # pragma: no cover
 
-    def _closure(self, kernel: frozenset[int], ctx: tuple) -> frozenset[int]:
+    def _closure(self, kernel: frozenset[int], ctx: tuple[bool, bool, bool, bool]) -> frozenset[int]:
         key = (kernel, ctx)
         hit = self._closure_cache.get(key)
         if hit is not None:
@@ -684,7 +688,7 @@ class CompiledPattern:
             return True
         if self.engine == "re":
             return self._matcher.fullmatch(text) is not None
-        return self._matcher.fullmatch(text)
+        return cast(bool, self._matcher.fullmatch(text))  # the linear engine's matcher returns a bool
 
 
 @functools.lru_cache(maxsize=4096)
@@ -747,7 +751,7 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
         if not isinstance(value, dict):
             bad("type", f"expected a structure (dict), got {type(value).__name__}", "Member must be a structure")
             return
-        members = shape.members
+        members = cast(StructureShape, shape).members
         for key in value:
             if key not in members:
                 out.append(
@@ -800,32 +804,35 @@ def _check(shape: Shape, value: Any, path: str, response: bool, out: list[Violat
                         "list item is null",
                         None,
                         "Member must not be null",
-                        shape.member.name,
+                        cast(ListShape, shape).member.name,
                     )
                 )
                 continue
-            _check(shape.member, item, f"{path}[{i}]", response, out, sensitive)
+            _check(cast(ListShape, shape).member, item, f"{path}[{i}]", response, out, sensitive)
         return
     if t == "map":
         if not isinstance(value, dict):
             bad("type", f"expected a map (dict), got {type(value).__name__}", "Member must be a map")
             return
         _check_bounds(shape, len(value), "length", bad)
+        map_shape = cast(MapShape, shape)
         for k, v in value.items():
             sub = f"{path}[{k!r}]"
-            _check(shape.key, k, f"{sub}<key>", response, out, sensitive)
+            _check(map_shape.key, k, f"{sub}<key>", response, out, sensitive)
             if v is None:
                 out.append(
-                    Violation(sub, "required", "map value is null", None, "Member must not be null", shape.value.name)
+                    Violation(
+                        sub, "required", "map value is null", None, "Member must not be null", map_shape.value.name
+                    )
                 )
                 continue
-            _check(shape.value, v, sub, response, out, sensitive)
+            _check(map_shape.value, v, sub, response, out, sensitive)
         return
     if t == "string":
         if not isinstance(value, str):
             bad("type", f"expected a string, got {type(value).__name__}", "Member must be a string")
             return
-        enum = shape.enum
+        enum = cast(StringShape, shape).enum
         if enum and value not in enum:
             bad("enum", f"{shown} is not one of {enum}", f"Member must satisfy enum value set: [{', '.join(enum)}]")
         _check_bounds(shape, len(value), "length", bad)
@@ -907,7 +914,7 @@ def _check_bounds(shape: Shape, measure: Any, what: str, bad: Callable[[str, str
 # --------------------------------------------------------------------------
 
 
-def validate_request(operation: str, params: dict, *, service_model: ServiceModel | None = None) -> None:
+def validate_request(operation: str, params: dict[str, Any], *, service_model: ServiceModel | None = None) -> None:
     """Raise :class:`RequestViolation` unless ``params`` conform to the operation's input shape."""
     op = operation_model(operation, service_model)
     shape = op.input_shape
@@ -922,7 +929,7 @@ def validate_request(operation: str, params: dict, *, service_model: ServiceMode
         raise RequestViolation(op.name, violations)
 
 
-def validate_response(operation: str, response: dict, *, service_model: ServiceModel | None = None) -> None:
+def validate_response(operation: str, response: dict[str, Any], *, service_model: ServiceModel | None = None) -> None:
     """Raise :class:`ResponseViolation` unless ``response`` conforms to the output shape.
 
     A top-level ``ResponseMetadata`` key (added by botocore) is ignored.
@@ -940,7 +947,7 @@ def validate_response(operation: str, response: dict, *, service_model: ServiceM
 
 
 def validate_error(
-    code: str, body: dict, *, operation: str | None = None, service_model: ServiceModel | None = None
+    code: str, body: dict[str, Any], *, operation: str | None = None, service_model: ServiceModel | None = None
 ) -> None:
     """Check an error body against the modelled error shape for ``code``.
 
@@ -957,7 +964,7 @@ def validate_error(
             raise ResponseViolation(
                 op.name, [Violation("Error.Code", "enum", f"{code!r} is not a modelled error of {op.name}: {modelled}")]
             )
-    shape = model.shape_for_error_code(code)
+    shape = cast("Shape | None", model.shape_for_error_code(code))  # type: ignore[arg-type]  # stubs: int -> Shape
     if shape is None:
         return
     violations = check_shape(shape, body, "", response=True)
