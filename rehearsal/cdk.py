@@ -54,7 +54,12 @@ class Cli:
             done = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout)
             code, output = done.returncode, done.stdout + done.stderr
         except subprocess.TimeoutExpired as exc:
-            code, output = 124, f"timed out after {timeout:.0f} s\n{exc.stdout or ''}{exc.stderr or ''}"
+            # On a timeout the captured output is bytes even with text=True (subprocess leaves it undecoded).
+            partial = "".join(
+                part.decode(errors="replace") if isinstance(part, bytes) else part
+                for part in (exc.stdout or "", exc.stderr or "")
+            )
+            code, output = 124, f"timed out after {timeout:.0f} s\n{partial}"
         seconds = time.monotonic() - start
         with self.log.open("a") as out:
             out.write(f"\n$ cdk {' '.join(args)}   ({seconds:.1f} s, exit {code})\n{output}")

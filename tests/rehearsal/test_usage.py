@@ -40,3 +40,25 @@ def test_without_the_emulator_installed_it_says_what_to_run_and_starts_nothing(t
         code == 2 and err == f"rehearsal: error: no emulator environment at {tmp_path / 'none'}; run `make rehearse`\n"
     )
     assert started == []
+
+
+def test_a_cdk_command_that_times_out_keeps_what_it_printed_as_text(tmp_path, monkeypatch):
+    # Given a CLI that prints a line, then hangs past the timeout
+    from rehearsal import cdk
+
+    slow = tmp_path / "cdk"
+    slow.write_text("#!/bin/sh\necho 'Deploying Tailor-dev-Data'\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(cdk, "CDK", slow)
+    cli = cdk.Cli(
+        endpoint="http://127.0.0.1:9",
+        account="111122223333",
+        region="us-east-1",
+        run_dir=tmp_path,
+        log=tmp_path / "cdk.log",
+    )
+    # When it runs with a short timeout
+    outcome = cli.run("deploy", cwd=tmp_path, timeout=2)
+    # Then the outcome says so and carries the line as text (subprocess hands bytes back on a timeout)
+    assert outcome.returncode == 124 and "timed out after 2 s" in outcome.output
+    assert "Deploying Tailor-dev-Data" in outcome.output and "b'" not in outcome.output
