@@ -11,7 +11,10 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tailor.config.environment import Environment
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 20
@@ -34,6 +37,19 @@ def config_dir(given: Path | None) -> Path:
             f"no config/ directory in {Path.cwd()}; run tailor from the Tailor checkout, or pass --config-dir DIR"
         )
     return default
+
+
+def operator_environment(args: argparse.Namespace) -> Environment:
+    """The environment a day-two command (status, serving extend/expire) acts on, from --config-dir and
+    --catalog. Datasets need not be on this machine: nothing here reads them (an operator may have only the
+    config)."""
+    from tailor.config.catalog import load_catalog
+    from tailor.config.environment import environment_files, load_environment
+
+    directory = config_dir(args.config_dir)
+    files = environment_files(directory, only=args.env)
+    catalog = load_catalog(args.catalog)
+    return load_environment(files[0], catalog, base_dir=directory.resolve().parent, require_files=False)
 
 
 def positive(text: str) -> int:

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from tailor.cli.common import CommandError, aws_access, aws_client, config_dir
-from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
-from tailor.config.environment import Environment, environment_files, load_environment
+from tailor.cli.common import CommandError, aws_access, aws_client, operator_environment
+from tailor.config.catalog import DEFAULT_CATALOG
 from tailor.serving import operations
 
 NAME = "serving"
@@ -37,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    env = _environment(args)
+    env = operator_environment(args)
     keys = {s.key for s in env.servings}
     if args.key not in keys:
         raise CommandError(
@@ -64,14 +63,6 @@ def run(args: argparse.Namespace) -> int:
     detail = f" ({result.detail})" if result.detail else ""
     print(f"{env.name}/{result.key}: {result.action}; ends {result.expires_at or '-'}{detail}; {result.arn}")
     return 0
-
-
-def _environment(args: argparse.Namespace) -> Environment:
-    directory = config_dir(args.config_dir)
-    files = environment_files(directory, only=args.env)
-    # Datasets need not be on this machine: nothing here reads them (an operator may have only the config).
-    catalog = load_catalog(args.catalog)
-    return load_environment(files[0], catalog, base_dir=directory.resolve().parent, require_files=False)
 
 
 def _hours(text: str) -> float:

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from tailor.cli.common import aws_access, aws_client, config_dir
-from tailor.config.catalog import DEFAULT_CATALOG, load_catalog
-from tailor.config.environment import Environment, environment_files, load_environment
+from tailor.cli.common import aws_access, aws_client, operator_environment
+from tailor.config.catalog import DEFAULT_CATALOG
 from tailor.ops import status
 
 NAME = "status"
@@ -30,17 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    env = environment(args)
+    env = operator_environment(args)
     clients = SimpleNamespace(ssm=aws_client("ssm", env.region), bedrock=aws_client("bedrock", env.region))
     with aws_access(f"reading {env.name}'s records and Bedrock"):
         report = status.status(clients, env, now=datetime.now(UTC))
     print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
     return 0
-
-
-def environment(args: argparse.Namespace) -> Environment:
-    directory = config_dir(args.config_dir)
-    files = environment_files(directory, only=args.env)
-    # Datasets need not be on this machine: nothing here reads them (an operator may have only the config).
-    catalog = load_catalog(args.catalog)
-    return load_environment(files[0], catalog, base_dir=directory.resolve().parent, require_files=False)
