@@ -936,13 +936,26 @@ def _a_hyperparameter_change(env: Environment, running: set[str]) -> tuple[str |
     return None, "", None
 
 
+def _seconds(text: str) -> float:
+    """--job-seconds: a positive number, said in one line before anything starts."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"is {text!r}; allowed: a number of seconds above 0")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m rehearsal", description="Rehearse an environment's lifecycle.")
     parser.add_argument("env", help="environment (config/<env>.yaml)")
     parser.add_argument("--run-dir", type=Path, default=None)
-    parser.add_argument("--job-seconds", type=float, default=None, help=f"each job's training ({JOB_SECONDS:.0f} s)")
+    parser.add_argument("--job-seconds", type=_seconds, default=None, help=f"each job's training ({JOB_SECONDS:.0f} s)")
     parser.add_argument("--config-dir", type=Path, default=ROOT / "config")
     parser.add_argument("--short", action="store_true", help="deploy, one expiry through its schedule, destroy")
     parser.add_argument("--keep", action="store_true", help="keep the emulator's unpacked function code")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from rehearsal import processes, scenario
 from tests.conftest import ROOT
 
@@ -62,3 +64,11 @@ def test_a_cdk_command_that_times_out_keeps_what_it_printed_as_text(tmp_path, mo
     # Then the outcome says so and carries the line as text (subprocess hands bytes back on a timeout)
     assert outcome.returncode == 124 and "timed out after 2 s" in outcome.output
     assert "Deploying Tailor-dev-Data" in outcome.output and "b'" not in outcome.output
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "abc", "inf", "nan"])
+def test_a_job_time_that_is_not_a_positive_number_is_refused_before_anything_starts(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        scenario.main(["dev", "--job-seconds", value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--job-seconds: is" in err and "allowed: a number of seconds above 0" in err
